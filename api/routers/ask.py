@@ -1,0 +1,30 @@
+"""Question answering: POST /ask returns the answering text with its evidence."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from api.dependencies import checked_text, get_searcher
+from api.schemas import AskRequest, AskResponse, SearchResult
+from retriever.answer import answer_question
+from retriever.search import Searcher
+
+router = APIRouter(tags=["ask"])
+
+
+@router.post("/ask", response_model=AskResponse)
+async def ask(request: AskRequest, searcher: Annotated[Searcher, Depends(get_searcher)]) -> AskResponse:
+    started = time.perf_counter()
+    question = checked_text(request.question, searcher.settings, "question")
+    answer = await run_in_threadpool(answer_question, searcher, question)
+    return AskResponse(
+        question=question,
+        answer=answer.answer,
+        confidence=answer.confidence,
+        evidence=[SearchResult.from_hit(hit) for hit in answer.evidence],
+        took_ms=round(1000 * (time.perf_counter() - started), 2),
+    )

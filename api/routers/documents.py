@@ -1,0 +1,29 @@
+"""Whole documents with their passages: GET /documents/{doc_id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from api.dependencies import get_searcher
+from api.schemas import DocumentResponse, PassageOut
+from retriever.search import Searcher
+
+router = APIRouter(tags=["documents"])
+
+
+@router.get("/documents/{doc_id:path}", response_model=DocumentResponse)
+async def get_document(doc_id: str, searcher: Annotated[Searcher, Depends(get_searcher)]) -> DocumentResponse:
+    document = searcher.document(doc_id)
+    if document is None:
+        raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in the index")
+    return DocumentResponse(
+        doc_id=document.doc_id,
+        title=document.title,
+        text=document.text,
+        passages=[
+            PassageOut(passage_id=p.passage_id, position=p.position, start=p.start, end=p.end, text=p.text)
+            for p in searcher.passages_of(doc_id)
+        ],
+    )

@@ -1,0 +1,25 @@
+"""Liveness and what is loaded: GET /health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.dependencies import get_searcher
+from api.schemas import HealthResponse
+from retriever.search import Searcher
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthResponse)
+async def health(searcher: Annotated[Searcher, Depends(get_searcher)]) -> HealthResponse:
+    manifest = searcher.manifest
+    return HealthResponse(
+        status="ok",
+        passages=manifest.passages,
+        documents=manifest.documents,
+        model=manifest.model,
+        index=str(searcher.settings.index_dir),
+    )

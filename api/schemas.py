@@ -1,0 +1,101 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retriever.search import SearchHit
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., description="The question or keywords, in Chinese or English.")
+    top_k: int | None = Field(None, description="How many passages to return (default 5).")
+    mode: Mode = "hybrid"
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="A natural-language question, in Chinese or English.")
+
+
+class SearchResult(BaseModel):
+    passage_id: str
+    doc_id: str
+    title: str
+    text: str = Field(..., description="The passage with hard line wraps undone.")
+    start: int = Field(..., description="Offset of the passage in the document text.")
+    end: int
+    score: float = Field(..., description="The score the ranking used (fused in hybrid mode).")
+    dense_score: float = Field(..., description="Cosine similarity of query and passage.")
+    lexical_score: float = Field(..., description="BM25 score of the passage for the query.")
+    highlight: str = Field(..., description="The best-matching sentence, HTML-escaped, query terms in <mark>.")
+
+    @classmethod
+    def from_hit(cls, hit: SearchHit) -> SearchResult:
+        passage = hit.passage
+        return cls(
+            passage_id=passage.passage_id,
+            doc_id=passage.doc_id,
+            title=passage.title,
+            text=hit.text,
+            start=passage.start,
+            end=passage.end,
+            score=round(hit.score, 6),
+            dense_score=round(hit.dense_score, 6),
+            lexical_score=round(hit.lexical_score, 6),
+            highlight=hit.highlight,
+        )
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Mode
+    results: list[SearchResult]
+    took_ms: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str | None = Field(..., description="The answering text, or null when the evidence is weak.")
+    confidence: float = Field(..., ge=0.0, le=1.0)
+    evidence: list[SearchResult]
+    took_ms: float
+
+
+class PassageOut(BaseModel):
+    passage_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+class DocumentResponse(BaseModel):
+    doc_id: str
+    title: str
+    text: str
+    passages: list[PassageOut]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    passages: int
+    documents: int
+    model: str
+    index: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,83 @@
+"""Corpus → index directory: chunk, embed, index lexically, save atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from retriever.config import Settings
+from retriever.documents import Document
+from retriever.embed import Encoder
+from retriever.lexical import LexicalIndex
+from retriever.segment import chunk_document
+from retriever.store import MANIFEST, IndexData, Manifest, corpus_hash, dense_index, save_index
+from retriever.text import NORMALIZER_VERSION, join_lines
+from retriever.tokenize import TOKENIZER_VERSION
+
+logger = logging.getLogger(__name__)
+
+
+def embedding_text(text: str) -> str:
+    """What the encoder sees of a passage: its text with hard line wraps undone."""
+    return join_lines(text)
+
+
+def build_index(
+    documents: Iterable[Document],
+    out_dir: Path,
+    settings: Settings,
+    encoder: Encoder,
+    show_progress: bool = True,
+) -> Manifest:
+    """Build the index of ``documents`` into ``out_dir`` (replacing it atomically) and return its manifest."""
+    started = time.perf_counter()
+    documents = list(documents)
+    if not documents:
+        raise ValueError("no documents to index")
+    passages = [
+        passage
+        for document in tqdm(documents, desc="chunking", unit="doc", disable=not show_progress)
+        for passage in chunk_document(document, settings.chunk_max_chars)
+    ]
+    texts = [embedding_text(passage.text) for passage in passages]
+    if show_progress:
+        logger.info("embedding %d passages from %d documents", len(passages), len(documents))
+    vectors = encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=show_progress)
+    lexical = LexicalIndex.build(texts)
+    manifest = Manifest(
+        model=encoder.name,
+        dim=encoder.dim,
+        normalizer=NORMALIZER_VERSION,
+        tokenizer=TOKENIZER_VERSION,
+        chunk_max_chars=settings.chunk_max_chars,
+        corpus_hash=corpus_hash(documents),
+        documents=len(documents),
+        passages=len(passages),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    save_index(
+        out_dir,
+        IndexData(manifest=manifest, documents=documents, passages=passages, dense=dense_index(vectors), lexical=lexical),
+    )
+    return manifest
+
+
+def index_key(documents: Iterable[Document], settings: Settings) -> str:
+    """A name for the index that ``documents`` and the build settings produce."""
+    parts = [corpus_hash(documents), settings.model, str(settings.chunk_max_chars), NORMALIZER_VERSION, TOKENIZER_VERSION]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def cached_index(documents: Sequence[Document], settings: Settings, encoder: Encoder) -> Path:
+    """An index of ``documents`` under the cache directory, built only if the cache has none for these settings."""
+    out_dir = settings.cache_dir / "indexes" / index_key(documents, settings)
+    if not (out_dir / MANIFEST).is_file():
+        build_index(documents, out_dir, settings, encoder)
+    return out_dir

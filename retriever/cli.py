@@ -1,0 +1,152 @@
+"""Command-line entry points: build an index, evaluate a question set, serve the API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from retriever.config import Settings
+from retriever.store import IndexLoadError
+
+logger = logging.getLogger("retriever")
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _run(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse, run, and turn expected failures into one clear line on stderr instead of a traceback."""
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return main(args)
+    except (FileNotFoundError, NotADirectoryError, IndexLoadError, ValueError, RuntimeError) as exc:
+        message = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build a search index from a folder of .txt articles.")
+    parser.add_argument("--corpus", type=Path, help="folder of articles (default: the bundled sample corpus)")
+    parser.add_argument("--out", type=Path, help="index directory to write (default: index/default)")
+    parser.add_argument("--chunk-max-chars", type=int, help="longest passage in characters")
+    parser.add_argument("--model", help="embedding model name or path")
+    return _run(_build, parser, argv)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from retriever.build import build_index
+    from retriever.embed import Encoder
+    from retriever.loader import LoadReport, iter_corpus
+
+    settings = _settings(chunk_max_chars=args.chunk_max_chars, model=args.model)
+    corpus = args.corpus or settings.corpus_dir
+    out = args.out or settings.index_dir
+    report = LoadReport()
+    documents = list(iter_corpus(corpus, report))
+    if not documents:
+        raise ValueError(f"no readable .txt articles in {corpus}")
+    started = time.perf_counter()
+    manifest = build_index(documents, out, settings, Encoder(settings.model, settings.models_dir))
+    seconds = time.perf_counter() - started
+    print(
+        f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
+        f"({manifest.passages / seconds:.1f} passages/s); skipped {len(report.skipped)} file(s) → {out}"
+    )
+    for path, reason in report.skipped.items():
+        print(f"  skipped {path}: {reason}")
+    return 0
+
+
+def evaluate_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Evaluate retrieval on a question set (seed JSONL or SQuAD JSON).")
+    parser.add_argument("--questions", type=Path, required=True)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--corpus", type=Path, help="folder of articles to index (default: the bundled sample)")
+    source.add_argument("--index", type=Path, help="an existing index directory")
+    parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    parser.add_argument("--chunk-max-chars", type=int, help="override the passage size of the index built")
+    parser.add_argument("--fusion", choices=["weighted", "rrf"])
+    parser.add_argument("--alpha", type=float, help="dense weight of weighted fusion")
+    parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
+    return _run(_evaluate, parser, argv)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from retriever.build import cached_index
+    from retriever.embed import Encoder
+    from retriever.evaluate import evaluate, format_report, load_question_set
+    from retriever.loader import iter_corpus
+    from retriever.search import Searcher
+
+    settings = _settings(chunk_max_chars=args.chunk_max_chars, fusion=args.fusion, fusion_alpha=args.alpha)
+    question_set = load_question_set(args.questions)
+    encoder = Encoder(settings.model, settings.models_dir)
+    if args.index:
+        if args.chunk_max_chars:
+            raise ValueError("--chunk-max-chars applies when building; an existing --index keeps its own passages")
+        index_dir = args.index
+    else:
+        documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
+        index_dir = cached_index(documents, settings, encoder)
+    searcher = Searcher.open(index_dir, settings, encoder)
+    started = time.perf_counter()
+    report = evaluate(
+        question_set.questions,
+        lambda question, depth: [hit.passage for hit in searcher.search(question, depth, args.mode)],
+    )
+    seconds = time.perf_counter() - started
+    passages = searcher.data.passages
+    mean_chars = sum(p.end - p.start for p in passages) / len(passages)
+    print(
+        f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {len(passages)} passages "
+        f"(mean {mean_chars:.0f} chars, max {searcher.manifest.chunk_max_chars}), "
+        f"{1000 * seconds / max(report['n'], 1):.1f} ms/question"
+    )
+    print(format_report(report))
+    if args.json_out:
+        figures = {key: value for key, value in report.items() if key != "ranks"}
+        figures.update(mode=args.mode, passages=len(passages), mean_passage_chars=round(mean_chars, 1))
+        args.json_out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def serve_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the search API (builds the default index if it is missing).")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    return _run(_serve, parser, argv)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from retriever.store import MANIFEST, check_compatible, read_manifest
+    from retriever.text import NORMALIZER_VERSION
+    from retriever.tokenize import TOKENIZER_VERSION
+
+    settings = Settings()
+    if not (settings.index_dir / MANIFEST).is_file():
+        print(f"no index at {settings.index_dir}: building it from {settings.corpus_dir}", file=sys.stderr)
+        status = build_main([])
+        if status:
+            return status
+    check_compatible(
+        read_manifest(settings.index_dir), settings.index_dir, settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION
+    )
+    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port)
+    return 0

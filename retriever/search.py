@@ -1,0 +1,121 @@
+"""The searcher facade: one loaded index, one encoder, hybrid search over both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retriever.config import SearchMode, Settings
+from retriever.documents import Document, Passage
+from retriever.embed import Encoder
+from retriever.fusion import rrf_fusion, weighted_fusion
+from retriever.highlight import best_sentence, mark_terms
+from retriever.store import IndexData, Manifest, check_compatible, load_index, read_manifest
+from retriever.text import NORMALIZER_VERSION, join_lines
+from retriever.tokenize import TOKENIZER_VERSION, tokenize
+
+MIN_HIGHLIGHT_TERM_CHARS = 2
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A ranked passage with the scores that placed it there."""
+
+    passage: Passage
+    text: str
+    score: float
+    dense_score: float
+    lexical_score: float
+    highlight: str
+    sentence: str
+
+
+def highlight_terms(query: str) -> list[str]:
+    """Query tokens worth marking: single characters would light up every passage."""
+    return [t for t in tokenize(query) if len(t) >= MIN_HIGHLIGHT_TERM_CHARS or t.isdigit()]
+
+
+class Searcher:
+    """Answers queries against one index directory; load once, share across requests."""
+
+    def __init__(self, data: IndexData, encoder: Encoder, settings: Settings) -> None:
+        self.data = data
+        self.encoder = encoder
+        self.settings = settings
+        self._documents = {d.doc_id: d for d in data.documents}
+        self._passages_by_doc: dict[str, list[Passage]] = {}
+        for passage in data.passages:
+            self._passages_by_doc.setdefault(passage.doc_id, []).append(passage)
+
+    @classmethod
+    def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
+        """Load ``index_dir``, refusing it before any heavy loading if it does not match ``settings``."""
+        check_compatible(read_manifest(index_dir), index_dir, settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION)
+        encoder = encoder or Encoder(settings.model, settings.models_dir)
+        return cls(load_index(index_dir), encoder, settings)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.data.manifest
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._documents.get(doc_id)
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        return self._passages_by_doc.get(doc_id, [])
+
+    def _dense_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        vector = self.encoder.encode_query(query)
+        scores, ids = self.data.dense.search(vector[None, :], n)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def _dense_scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
+        vectors = self.data.dense.reconstruct_batch(ids.astype(np.int64))
+        return vectors @ self.encoder.encode_query(query)
+
+    def search(self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid") -> list[SearchHit]:
+        """The ``top_k`` best passages for ``query``; every hit carries its dense, lexical and fused scores."""
+        top_k = top_k or self.settings.default_top_k
+        total = len(self.data.passages)
+        n = min(max(self.settings.candidates, top_k), total)
+        lexical_all = self.data.lexical.scores(query) if mode != "dense" else np.zeros(total, dtype=np.float32)
+        if mode == "lexical":
+            ids = np.argsort(-lexical_all, kind="stable")[:n]
+            ids = ids[lexical_all[ids] > 0]
+            dense = self._dense_scores_for(query, ids) if ids.size else np.zeros(0, dtype=np.float32)
+            fused = lexical_all[ids]
+        else:
+            dense_ids, dense_top = self._dense_candidates(query, n)
+            lexical_ids = np.argsort(-lexical_all, kind="stable")[:n]
+            lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
+            extra = np.setdiff1d(lexical_ids, dense_ids, assume_unique=True)
+            ids = np.concatenate([dense_ids, extra])
+            dense = np.concatenate([dense_top, self._dense_scores_for(query, extra) if extra.size else []])
+            if mode == "dense":
+                fused = dense
+            elif self.settings.fusion == "rrf":
+                fused = rrf_fusion(dense, lexical_all[ids], self.settings.rrf_k)
+            else:
+                fused = weighted_fusion(dense, lexical_all[ids], self.settings.fusion_alpha)
+        order = np.argsort(-fused, kind="stable")[:top_k]
+        terms = highlight_terms(query)
+        hits = []
+        for i in order:
+            passage = self.data.passages[int(ids[i])]
+            display = join_lines(passage.text)
+            start, end = best_sentence(display, terms)
+            hits.append(
+                SearchHit(
+                    passage=passage,
+                    text=display,
+                    score=float(fused[i]),
+                    dense_score=float(dense[i]),
+                    lexical_score=float(lexical_all[ids[i]]),
+                    highlight=mark_terms(display[start:end], terms),
+                    sentence=display[start:end],
+                )
+            )
+        return hits

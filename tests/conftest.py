@@ -1,0 +1,38 @@
+"""Shared fixtures: the real converted model, and a real index of the bundled sample corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retriever.build import build_index
+from retriever.config import Settings
+from retriever.embed import Encoder
+from retriever.loader import iter_corpus
+from retriever.search import Searcher
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = PROJECT_ROOT / "data" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Default settings, with the index written to a temporary directory."""
+    return Settings(index_dir=tmp_path_factory.mktemp("index") / "sample")
+
+
+@pytest.fixture(scope="session")
+def encoder(settings: Settings) -> Encoder:
+    return Encoder(settings.model, settings.models_dir)
+
+
+@pytest.fixture(scope="session")
+def sample_index(settings: Settings, encoder: Encoder) -> Path:
+    build_index(iter_corpus(SAMPLE_CORPUS), settings.index_dir, settings, encoder, show_progress=False)
+    return settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(sample_index: Path, settings: Settings, encoder: Encoder) -> Searcher:
+    return Searcher.open(sample_index, settings, encoder)

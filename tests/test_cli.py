@@ -1,0 +1,54 @@
+import json
+
+from retriever.cli import build_main, evaluate_main
+
+from .conftest import SAMPLE_CORPUS
+
+
+def test_build_script_indexes_a_folder_and_reports_skips(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    (corpus / "nested").mkdir(parents=True)
+    (corpus / "nested" / "a.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户。", encoding="utf-8")
+    (corpus / "empty.txt").write_text("  \n", encoding="utf-8")
+    (corpus / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    out = tmp_path / "index"
+    assert build_main(["--corpus", str(corpus), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "indexed 1 documents" in printed and "skipped 2 file(s)" in printed
+    assert json.loads((out / "manifest.json").read_text())["documents"] == 1
+
+
+def test_build_script_fails_with_one_line_on_a_missing_corpus(tmp_path, capsys):
+    assert build_main(["--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: corpus folder not found") and err.count("\n") == 1
+
+
+def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(record, ensure_ascii=False)
+            for record in [
+                {"id": "a", "question": "阿拉善盟现有建档立卡脱贫户多少户？", "answers": ["3906户"],
+                 "doc": "001_5f5234b825648131", "lang": "zh", "tags": ["fact"]},
+                {"id": "b", "question": "宝顶村硬化了多少公里村组道路？", "answers": ["7.7公里"],
+                 "doc": "003_761d59348c6a58d7", "lang": "zh", "tags": ["fact"]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "figures.json"
+    assert evaluate_main(["--questions", str(questions), "--index", str(sample_index), "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["n"] == 2
+    assert set(figures) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "by_tag"}
+    assert figures["hit@5"] == 1.0
+    assert "hit@1" in capsys.readouterr().out
+
+
+def test_evaluate_refuses_chunk_override_on_an_existing_index(sample_index, capsys):
+    questions = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    args = ["--questions", str(questions), "--index", str(sample_index), "--chunk-max-chars", "200"]
+    assert evaluate_main(args) == 2
+    assert "--chunk-max-chars applies when building" in capsys.readouterr().err

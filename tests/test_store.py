@@ -1,0 +1,58 @@
+import json
+import shutil
+
+import pytest
+
+from retriever.build import build_index
+from retriever.documents import Document
+from retriever.search import Searcher
+from retriever.store import MANIFEST, IndexLoadError, load_index, read_manifest
+
+DOCUMENTS = [
+    Document("a", "包头", "包头市土右旗268户590人未脱贫人口已全部脱贫退出。\n\n固阳县召开政法队伍培训会。"),
+    Document("b", "阿拉善", "阿拉善盟现有建档立卡脱贫户3906户9461人。"),
+]
+
+
+@pytest.fixture()
+def tiny_index(tmp_path, settings, encoder):
+    out = tmp_path / "tiny"
+    build_index(DOCUMENTS, out, settings, encoder, show_progress=False)
+    return out
+
+
+def test_round_trip_keeps_passages_vectors_and_rankings(tiny_index, settings, encoder):
+    data = load_index(tiny_index)
+    assert [d.doc_id for d in data.documents] == ["a", "b"]
+    assert [p.passage_id for p in data.passages] == ["a#0", "a#1", "b#0"]
+    assert data.dense.ntotal == 3 and data.dense.d == encoder.dim
+    manifest = read_manifest(tiny_index)
+    assert (manifest.model, manifest.passages, manifest.documents) == (settings.model, 3, 2)
+    searcher = Searcher.open(tiny_index, settings, encoder)
+    for mode in ("hybrid", "dense", "lexical"):
+        assert searcher.search("阿拉善盟有多少脱贫户？", 1, mode)[0].passage.passage_id == "b#0"
+
+
+def test_rebuild_replaces_the_index_without_leftovers(tiny_index, settings, encoder):
+    build_index(DOCUMENTS[:1], tiny_index, settings, encoder, show_progress=False)
+    assert read_manifest(tiny_index).documents == 1
+    assert sorted(p.name for p in tiny_index.parent.iterdir()) == ["tiny"]
+
+
+def test_index_built_with_another_model_is_refused(tiny_index, settings, encoder):
+    manifest = json.loads((tiny_index / MANIFEST).read_text())
+    manifest["model"] = "someone/other-model"
+    (tiny_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="built with model 'someone/other-model'"):
+        Searcher.open(tiny_index, settings, encoder)
+
+
+def test_missing_and_damaged_indexes_say_what_is_wrong(tmp_path, tiny_index):
+    with pytest.raises(IndexLoadError, match="no index at"):
+        load_index(tmp_path / "nowhere")
+    (tiny_index / "passages.jsonl").write_text("")
+    with pytest.raises(IndexLoadError, match="damaged index"):
+        load_index(tiny_index)
+    shutil.rmtree(tiny_index / "bm25")
+    with pytest.raises(IndexLoadError, match="damaged index"):
+        load_index(tiny_index)
