@@ -29,6 +29,9 @@ class SearchResult(BaseModel):
     passage_id: str
     doc_id: str
     title: str
+    section: str = Field(..., description="The heading the passage sits under, if any.")
+    date: str | None = Field(..., description="Publication date of the article (ISO 8601), if the text gives one.")
+    source: str | None = Field(..., description="Publisher named by the article (来源), if any.")
     text: str = Field(..., description="The passage with hard line wraps undone.")
     start: int = Field(..., description="Offset of the passage in the document text.")
     end: int
@@ -44,6 +47,9 @@ class SearchResult(BaseModel):
             passage_id=passage.passage_id,
             doc_id=passage.doc_id,
             title=passage.title,
+            section=passage.section,
+            date=hit.document.date,
+            source=hit.document.source,
             text=hit.text,
             start=passage.start,
             end=passage.end,
@@ -80,6 +86,8 @@ class PassageOut(BaseModel):
 class DocumentResponse(BaseModel):
     doc_id: str
     title: str
+    date: str | None
+    source: str | None
     text: str
     passages: list[PassageOut]
 

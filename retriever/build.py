@@ -12,8 +12,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from retriever.config import Settings
-from retriever.documents import Document
+from retriever.documents import Document, Passage
 from retriever.embed import Encoder
+from retriever.ingest import CLEANER_VERSION
 from retriever.lexical import LexicalIndex
 from retriever.segment import chunk_document
 from retriever.store import MANIFEST, IndexData, Manifest, corpus_hash, dense_index, save_index
@@ -23,9 +24,20 @@ from retriever.tokenize import TOKENIZER_VERSION
 logger = logging.getLogger(__name__)
 
 
-def embedding_text(text: str) -> str:
-    """What the encoder sees of a passage: its text with hard line wraps undone."""
-    return join_lines(text)
+def chunking(settings: Settings) -> dict[str, int]:
+    """The chunking settings an index records."""
+    return {
+        "max_chars": settings.chunk_max_chars,
+        "overlap_chars": settings.chunk_overlap_chars,
+        "min_chars": settings.chunk_min_chars,
+    }
+
+
+def matching_text(passage: Passage) -> str:
+    """What the encoder and BM25 see of a passage: its title and section, then its text."""
+    context = " ".join(part for part in (passage.title, passage.section) if part)
+    body = join_lines(passage.text)
+    return f"{context}\n{body}" if context else body
 
 
 def build_index(
@@ -40,12 +52,8 @@ def build_index(
     documents = list(documents)
     if not documents:
         raise ValueError("no documents to index")
-    passages = [
-        passage
-        for document in tqdm(documents, desc="chunking", unit="doc", disable=not show_progress)
-        for passage in chunk_document(document, settings.chunk_max_chars)
-    ]
-    texts = [embedding_text(passage.text) for passage in passages]
+    passages = passages_of(documents, settings, show_progress)
+    texts = [matching_text(passage) for passage in passages]
     if show_progress:
         logger.info("embedding %d passages from %d documents", len(passages), len(documents))
     vectors = encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=show_progress)
@@ -55,7 +63,8 @@ def build_index(
         dim=encoder.dim,
         normalizer=NORMALIZER_VERSION,
         tokenizer=TOKENIZER_VERSION,
-        chunk_max_chars=settings.chunk_max_chars,
+        cleaner=CLEANER_VERSION,
+        chunking=chunking(settings),
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
         passages=len(passages),
@@ -69,10 +78,24 @@ def build_index(
     return manifest
 
 
-def index_key(documents: Iterable[Document], settings: Settings) -> str:
-    """A name for the index that ``documents`` and the build settings produce."""
-    parts = [corpus_hash(documents), settings.model, str(settings.chunk_max_chars), NORMALIZER_VERSION, TOKENIZER_VERSION]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+def passages_of(documents: Iterable[Document], settings: Settings, show_progress: bool = False) -> list[Passage]:
+    return [
+        passage
+        for document in tqdm(documents, desc="chunking", unit="doc", disable=not show_progress)
+        for passage in chunk_document(
+            document, settings.chunk_max_chars, settings.chunk_overlap_chars, settings.chunk_min_chars
+        )
+    ]
+
+
+def index_key(documents: Sequence[Document], settings: Settings) -> str:
+    """A name for the index these documents and settings produce: it changes with anything the vectors,
+    tokens or passages depend on, including how passages are cut and what context they carry."""
+    digest = hashlib.sha256("\n".join([settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION]).encode())
+    for passage in passages_of(documents, settings):
+        digest.update(f"\n{passage.passage_id}:{passage.start}:{passage.end}\n{matching_text(passage)}".encode())
+    digest.update(corpus_hash(documents).encode())
+    return digest.hexdigest()[:16]
 
 
 def cached_index(documents: Sequence[Document], settings: Settings, encoder: Encoder) -> Path:

@@ -57,7 +57,7 @@ def _build(args: argparse.Namespace) -> int:
     corpus = args.corpus or settings.corpus_dir
     out = args.out or settings.index_dir
     report = LoadReport()
-    documents = list(iter_corpus(corpus, report))
+    documents = list(iter_corpus(corpus, report, settings.max_file_bytes))
     if not documents:
         raise ValueError(f"no readable .txt articles in {corpus}")
     started = time.perf_counter()
@@ -101,7 +101,9 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValueError("--chunk-max-chars applies when building; an existing --index keeps its own passages")
         index_dir = args.index
     else:
-        documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
+        documents = question_set.documents or list(
+            iter_corpus(args.corpus or settings.corpus_dir, max_bytes=settings.max_file_bytes)
+        )
         index_dir = cached_index(documents, settings, encoder)
     searcher = Searcher.open(index_dir, settings, encoder)
     started = time.perf_counter()
@@ -114,7 +116,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     mean_chars = sum(p.end - p.start for p in passages) / len(passages)
     print(
         f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {len(passages)} passages "
-        f"(mean {mean_chars:.0f} chars, max {searcher.manifest.chunk_max_chars}), "
+        f"(mean {mean_chars:.0f} chars, max {searcher.manifest.chunking['max_chars']}), "
         f"{1000 * seconds / max(report['n'], 1):.1f} ms/question"
     )
     print(format_report(report))

@@ -39,12 +39,21 @@ class Settings(BaseSettings):
     corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
     index_dir: Path = PROJECT_ROOT / "index" / "default"
 
+    max_file_mb: float = Field(
+        10, gt=0, description="Larger corpus files are skipped with a warning (raise it for very long documents)."
+    )
     chunk_max_chars: int = Field(
         400,
         ge=50,
         le=480,
         description="Longest passage in characters; longer paragraphs split at sentence ends. "
         "The cap keeps every passage inside the encoder's 512-token window.",
+    )
+    chunk_overlap_chars: int = Field(
+        60, ge=0, description="Sentences of this many characters at most are repeated across a split."
+    )
+    chunk_min_chars: int = Field(
+        60, ge=0, description="A shorter paragraph is merged with the next one when both fit in a passage."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
 
@@ -68,6 +77,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
 
 @lru_cache(maxsize=1)

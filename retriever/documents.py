@@ -8,11 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Document:
-    """One article. ``doc_id`` is its path relative to the corpus root, without extension."""
+    """One article, cleaned. ``doc_id`` is its path relative to the corpus root, without extension;
+    ``date`` is ISO 8601 when the article gives one."""
 
     doc_id: str
     title: str
     text: str
+    date: str | None = None
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -20,7 +23,11 @@ class Document:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrievable slice of a document: ``text == document.text[start:end]``."""
+    """A retrievable slice of a document: ``text == document.text[start:end]``.
+
+    ``section`` is the heading the passage sits under; with ``title`` it is context for matching,
+    not part of the displayed text.
+    """
 
     passage_id: str
     doc_id: str
@@ -29,6 +36,7 @@ class Passage:
     end: int
     text: str
     title: str
+    section: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""Reading a corpus folder into documents."""
+"""Reading a corpus folder into clean documents."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retriever.documents import Document
+from retriever.formats import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, UnreadableDocument, read_text
+from retriever.ingest import clean_document
 
 logger = logging.getLogger(__name__)
-
-CORPUS_SUFFIXES = (".txt",)
-TITLE_MAX_CHARS = 100
 
 
 @dataclass
@@ -23,35 +22,40 @@ class LoadReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def guess_title(text: str) -> str:
-    """The first non-empty line, which in news and web articles is the headline."""
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line[:TITLE_MAX_CHARS]
-    return ""
-
-
-def iter_corpus(corpus_dir: Path, report: LoadReport | None = None) -> Iterator[Document]:
-    """Yield a document per readable UTF-8 text file under ``corpus_dir``, in path order.
-
-    Files that cannot be decoded or hold no text are skipped with a warning that
-    names them (and recorded in ``report``); they never stop the whole load.
-    """
-    report = report if report is not None else LoadReport()
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The files of a supported format under ``corpus_dir``, in path order."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in CORPUS_SUFFIXES and p.is_file()):
+    return sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+
+
+def iter_corpus(
+    corpus_dir: Path, report: LoadReport | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Document]:
+    """Yield a clean document per readable file under ``corpus_dir``, in path order.
+
+    Files that cannot be read, hold no text or exceed ``max_bytes`` are skipped with a warning that names them
+    (and recorded in ``report``); they never stop the whole load.
+    """
+    report = report if report is not None else LoadReport()
+    seen: set[str] = set()
+    for path in corpus_files(corpus_dir):
         doc_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
+        if doc_id in seen:
+            reason = f"another file already has the document id {doc_id!r}"
+            logger.warning("skipped %s: %s", path, reason)
+            report.skipped[str(path)] = reason
+            continue
+        seen.add(doc_id)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError) as exc:
-            reason = f"unreadable ({exc.__class__.__name__}: {exc})"
+            document = clean_document(doc_id, read_text(path, max_bytes))
+        except UnreadableDocument as exc:
+            reason = str(exc)
         else:
-            if text.strip():
+            if document.text:
                 report.loaded += 1
-                yield Document(doc_id=doc_id, title=guess_title(text), text=text)
+                yield document
                 continue
-            reason = "empty"
+            reason = "no text after cleaning"
         logger.warning("skipped %s: %s", path, reason)
         report.skipped[str(path)] = reason

@@ -24,6 +24,7 @@ class SearchHit:
     """A ranked passage with the scores that placed it there."""
 
     passage: Passage
+    document: Document
     text: str
     score: float
     dense_score: float
@@ -110,6 +111,7 @@ class Searcher:
             hits.append(
                 SearchHit(
                     passage=passage,
+                    document=self._documents[passage.doc_id],
                     text=display,
                     score=float(fused[i]),
                     dense_score=float(dense[i]),

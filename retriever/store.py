@@ -17,7 +17,7 @@ import numpy as np
 from retriever.documents import Document, Passage
 from retriever.lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DENSE_FILE = "dense.faiss"
 LEXICAL_DIR = "bm25"
@@ -37,7 +37,8 @@ class Manifest:
     dim: int
     normalizer: str
     tokenizer: str
-    chunk_max_chars: int
+    cleaner: str
+    chunking: dict[str, int]
     corpus_hash: str
     documents: int
     passages: int

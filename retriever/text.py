@@ -1,22 +1,39 @@
-"""Normalisation applied identically to passages and queries before matching."""
+"""Whitespace tidying for display and the normalisation applied identically to passages and queries."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-NORMALIZER_VERSION = "1"
+import opencc
+
+NORMALIZER_VERSION = "2"
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_BREAK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}，。、；：？！“”《》（）])\s+(?=[{_CJK}，。、；：？！“”《》（）])")
+_CJK_PUNCT = r"，。、；：？！“”‘’《》（）【】「」『』…—·●"
+_WIDE = _CJK + _CJK_PUNCT
+_SPACE_AFTER_WIDE = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}0-9])")
+_SPACE_BEFORE_WIDE = re.compile(rf"(?<=[{_WIDE}0-9])\s+(?=[{_WIDE}])")
 _SPACES = re.compile(r"\s+")
 
 
 def join_lines(text: str) -> str:
-    """Undo hard line wraps: drop whitespace between CJK characters, collapse the rest."""
-    return _SPACES.sub(" ", _BREAK_BETWEEN_CJK.sub("", text)).strip()
+    """Undo hard line wraps and layout spaces: drop whitespace next to CJK text, collapse the rest.
+
+    Spaces between Chinese and digits (``2020年 8月``, ``共计 120余人``) come from PDF layout, not
+    from the writer, so they go too; spaces between Latin words stay.
+    """
+    text = _SPACE_AFTER_WIDE.sub("", text)
+    text = _SPACE_BEFORE_WIDE.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 def normalize_for_matching(text: str) -> str:
-    """NFKC (full-width to half-width), lower case and joined lines, for tokens and answer checks."""
-    return join_lines(unicodedata.normalize("NFKC", text)).lower()
+    """The matching form: NFKC (full-width → half-width), traditional → simplified, lower case, joined lines."""
+    return join_lines(_to_simplified().convert(unicodedata.normalize("NFKC", text))).lower()

@@ -10,7 +10,7 @@ def test_build_script_indexes_a_folder_and_reports_skips(tmp_path, capsys):
     (corpus / "nested").mkdir(parents=True)
     (corpus / "nested" / "a.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户。", encoding="utf-8")
     (corpus / "empty.txt").write_text("  \n", encoding="utf-8")
-    (corpus / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 4)
     out = tmp_path / "index"
     assert build_main(["--corpus", str(corpus), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -52,3 +52,23 @@ def test_evaluate_refuses_chunk_override_on_an_existing_index(sample_index, caps
     args = ["--questions", str(questions), "--index", str(sample_index), "--chunk-max-chars", "200"]
     assert evaluate_main(args) == 2
     assert "--chunk-max-chars applies when building" in capsys.readouterr().err
+
+
+def test_build_survives_an_adversarial_folder_and_says_what_it_skipped(tmp_path, capsys):
+    corpus = tmp_path / "adversarial"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户9461人。", encoding="utf-8")
+    (corpus / "gbk.txt").write_bytes("额济纳旗巴彦陶来苏木人大代表带头组织成立了合作社。".encode("gbk"))
+    (corpus / "mixed.txt").write_bytes("第一行是UTF-8。\n".encode() + "第二行是GBK编码。\n".encode("gbk"))
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    (corpus / "punctuation.txt").write_text("。。。，，！？……", encoding="utf-8")
+    (corpus / "huge.txt").write_bytes(("很长的文件。" * 1_200_000).encode())  # about 21 MB
+    (corpus / "fake.pdf").write_bytes(b"not a pdf")
+    out = tmp_path / "index"
+    assert build_main(["--corpus", str(corpus), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "indexed 4 documents" in printed
+    assert "skipped 4 file(s)" in printed
+    for name, reason in [("empty.txt", "no text"), ("binary.txt", "binary"), ("huge.txt", "larger than"), ("fake.pdf", "")]:
+        assert f"{name}: {reason}" in printed

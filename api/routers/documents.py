@@ -21,6 +21,8 @@ async def get_document(doc_id: str, searcher: Annotated[Searcher, Depends(get_se
     return DocumentResponse(
         doc_id=document.doc_id,
         title=document.title,
+        date=document.date,
+        source=document.source,
         text=document.text,
         passages=[
             PassageOut(passage_id=p.passage_id, position=p.position, start=p.start, end=p.end, text=p.text)
