@@ -57,7 +57,7 @@ def build_index(
     if show_progress:
         logger.info("embedding %d passages from %d documents", len(passages), len(documents))
     vectors = encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=show_progress)
-    lexical = LexicalIndex.build(texts)
+    lexical = LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b)
     manifest = Manifest(
         model=encoder.name,
         dim=encoder.dim,
@@ -65,6 +65,7 @@ def build_index(
         tokenizer=TOKENIZER_VERSION,
         cleaner=CLEANER_VERSION,
         chunking=chunking(settings),
+        extra={"bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b}},
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
         passages=len(passages),
@@ -91,7 +92,8 @@ def passages_of(documents: Iterable[Document], settings: Settings, show_progress
 def index_key(documents: Sequence[Document], settings: Settings) -> str:
     """A name for the index these documents and settings produce: it changes with anything the vectors,
     tokens or passages depend on, including how passages are cut and what context they carry."""
-    digest = hashlib.sha256("\n".join([settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION]).encode())
+    parts = [settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION, f"bm25 {settings.bm25_k1} {settings.bm25_b}"]
+    digest = hashlib.sha256("\n".join(parts).encode())
     for passage in passages_of(documents, settings):
         digest.update(f"\n{passage.passage_id}:{passage.start}:{passage.end}\n{matching_text(passage)}".encode())
     digest.update(corpus_hash(documents).encode())

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from retriever.config import Settings
+from retriever.documents import Document
 from retriever.store import IndexLoadError
 
 logger = logging.getLogger("retriever")
@@ -78,12 +79,27 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="folder of articles to index (default: the bundled sample)")
     source.add_argument("--index", type=Path, help="an existing index directory")
+    parser.add_argument(
+        "--distractors",
+        type=Path,
+        help="more documents to index beside the corpus: a folder of articles or a SQuAD file's paragraphs",
+    )
     parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     parser.add_argument("--chunk-max-chars", type=int, help="override the passage size of the index built")
     parser.add_argument("--fusion", choices=["weighted", "rrf"])
     parser.add_argument("--alpha", type=float, help="dense weight of weighted fusion")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
     return _run(_evaluate, parser, argv)
+
+
+def _documents_of(source: Path, settings: Settings) -> list[Document]:
+    """The documents of a corpus folder, or the paragraphs of a SQuAD-format file."""
+    from retriever.evaluate import load_squad
+    from retriever.loader import iter_corpus
+
+    if source.is_dir():
+        return list(iter_corpus(source, max_bytes=settings.max_file_bytes))
+    return load_squad(source).documents
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -97,13 +113,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     question_set = load_question_set(args.questions)
     encoder = Encoder(settings.model, settings.models_dir)
     if args.index:
-        if args.chunk_max_chars:
-            raise ValueError("--chunk-max-chars applies when building; an existing --index keeps its own passages")
+        if args.chunk_max_chars or args.distractors:
+            raise ValueError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
         index_dir = args.index
     else:
         documents = question_set.documents or list(
             iter_corpus(args.corpus or settings.corpus_dir, max_bytes=settings.max_file_bytes)
         )
+        if args.distractors:
+            documents += _documents_of(args.distractors, settings)
         index_dir = cached_index(documents, settings, encoder)
     searcher = Searcher.open(index_dir, settings, encoder)
     started = time.perf_counter()

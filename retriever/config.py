@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
 
+    bm25_k1: float = Field(
+        0.6, gt=0, description="BM25 term-frequency saturation; low suits short passages (tuned on public sets)."
+    )
+    bm25_b: float = Field(0.4, ge=0, le=1, description="BM25 length normalisation.")
+
     fusion: FusionMethod = "weighted"
     fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion.")
     rrf_k: int = Field(60, ge=1)

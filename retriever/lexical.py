@@ -18,8 +18,8 @@ class LexicalIndex:
         self._bm25 = bm25
 
     @classmethod
-    def build(cls, texts: Sequence[str], show_progress: bool = False) -> LexicalIndex:
-        bm25 = bm25s.BM25()
+    def build(cls, texts: Sequence[str], k1: float, b: float, show_progress: bool = False) -> LexicalIndex:
+        bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index([tokenize(text) for text in texts], show_progress=show_progress)
         return cls(bm25)
 

@@ -33,6 +33,15 @@ class SearchHit:
     sentence: str
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Passage indexes with their dense (cosine) and lexical (BM25) scores, aligned."""
+
+    ids: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
 def highlight_terms(query: str) -> list[str]:
     """Query tokens worth marking: single characters would light up every passage."""
     return [t for t in tokenize(query) if len(t) >= MIN_HIGHLIGHT_TERM_CHARS or t.isdigit()]
@@ -67,57 +76,56 @@ class Searcher:
     def passages_of(self, doc_id: str) -> list[Passage]:
         return self._passages_by_doc.get(doc_id, [])
 
-    def _dense_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        vector = self.encoder.encode_query(query)
-        scores, ids = self.data.dense.search(vector[None, :], n)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
-
     def _dense_scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
+        if not ids.size:
+            return np.zeros(0, dtype=np.float32)
         vectors = self.data.dense.reconstruct_batch(ids.astype(np.int64))
         return vectors @ self.encoder.encode_query(query)
+
+    def _candidates(self, query: str, mode: SearchMode, n: int) -> Candidates:
+        """Passages worth scoring: the top ``n`` of each ranking the mode uses, with both scores."""
+        total = len(self.data.passages)
+        lexical_all = self.data.lexical.scores(query) if mode != "dense" else np.zeros(total, dtype=np.float32)
+        lexical_ids = np.argsort(-lexical_all, kind="stable")[:n]
+        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
+        if mode == "lexical":
+            ids = lexical_ids
+        else:
+            dense_scores, dense_ids = self.data.dense.search(self.encoder.encode_query(query)[None, :], n)
+            ids = np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids])
+            ids = ids[np.sort(np.unique(ids, return_index=True)[1])]
+        return Candidates(ids=ids, dense=self._dense_scores_for(query, ids), lexical=lexical_all[ids])
+
+    def _rank_scores(self, candidates: Candidates, mode: SearchMode) -> np.ndarray:
+        if mode == "lexical":
+            return candidates.lexical
+        if mode == "dense":
+            return candidates.dense
+        if self.settings.fusion == "rrf":
+            return rrf_fusion(candidates.dense, candidates.lexical, self.settings.rrf_k)
+        return weighted_fusion(candidates.dense, candidates.lexical, self.settings.fusion_alpha)
 
     def search(self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid") -> list[SearchHit]:
         """The ``top_k`` best passages for ``query``; every hit carries its dense, lexical and fused scores."""
         top_k = top_k or self.settings.default_top_k
-        total = len(self.data.passages)
-        n = min(max(self.settings.candidates, top_k), total)
-        lexical_all = self.data.lexical.scores(query) if mode != "dense" else np.zeros(total, dtype=np.float32)
-        if mode == "lexical":
-            ids = np.argsort(-lexical_all, kind="stable")[:n]
-            ids = ids[lexical_all[ids] > 0]
-            dense = self._dense_scores_for(query, ids) if ids.size else np.zeros(0, dtype=np.float32)
-            fused = lexical_all[ids]
-        else:
-            dense_ids, dense_top = self._dense_candidates(query, n)
-            lexical_ids = np.argsort(-lexical_all, kind="stable")[:n]
-            lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-            extra = np.setdiff1d(lexical_ids, dense_ids, assume_unique=True)
-            ids = np.concatenate([dense_ids, extra])
-            dense = np.concatenate([dense_top, self._dense_scores_for(query, extra) if extra.size else []])
-            if mode == "dense":
-                fused = dense
-            elif self.settings.fusion == "rrf":
-                fused = rrf_fusion(dense, lexical_all[ids], self.settings.rrf_k)
-            else:
-                fused = weighted_fusion(dense, lexical_all[ids], self.settings.fusion_alpha)
-        order = np.argsort(-fused, kind="stable")[:top_k]
+        n = min(max(self.settings.candidates, top_k), len(self.data.passages))
+        candidates = self._candidates(query, mode, n)
+        scores = self._rank_scores(candidates, mode)
+        order = np.argsort(-scores, kind="stable")[:top_k]
         terms = highlight_terms(query)
-        hits = []
-        for i in order:
-            passage = self.data.passages[int(ids[i])]
-            display = join_lines(passage.text)
-            start, end = best_sentence(display, terms)
-            hits.append(
-                SearchHit(
-                    passage=passage,
-                    document=self._documents[passage.doc_id],
-                    text=display,
-                    score=float(fused[i]),
-                    dense_score=float(dense[i]),
-                    lexical_score=float(lexical_all[ids[i]]),
-                    highlight=mark_terms(display[start:end], terms),
-                    sentence=display[start:end],
-                )
-            )
-        return hits
+        return [self._hit(candidates, scores, int(k), terms) for k in order]
+
+    def _hit(self, candidates: Candidates, scores: np.ndarray, k: int, terms: list[str]) -> SearchHit:
+        passage = self.data.passages[int(candidates.ids[k])]
+        display = join_lines(passage.text)
+        start, end = best_sentence(display, terms)
+        return SearchHit(
+            passage=passage,
+            document=self._documents[passage.doc_id],
+            text=display,
+            score=float(scores[k]),
+            dense_score=float(candidates.dense[k]),
+            lexical_score=float(candidates.lexical[k]),
+            highlight=mark_terms(display[start:end], terms),
+            sentence=display[start:end],
+        )

@@ -51,7 +51,7 @@ def test_evaluate_refuses_chunk_override_on_an_existing_index(sample_index, caps
     questions = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
     args = ["--questions", str(questions), "--index", str(sample_index), "--chunk-max-chars", "200"]
     assert evaluate_main(args) == 2
-    assert "--chunk-max-chars applies when building" in capsys.readouterr().err
+    assert "--chunk-max-chars and --distractors apply when building" in capsys.readouterr().err
 
 
 def test_build_survives_an_adversarial_folder_and_says_what_it_skipped(tmp_path, capsys):

@@ -66,5 +66,5 @@ def test_hard_wrapped_pdf_comes_back_as_paragraphs(tmp_path):
 
 
 def test_traditional_characters_match_simplified_text():
-    index = LexicalIndex.build(["额济纳旗巴彦陶来苏木人大代表成立了合作社"])
+    index = LexicalIndex.build(["额济纳旗巴彦陶来苏木人大代表成立了合作社"], k1=0.6, b=0.4)
     assert index.scores("額濟納旗人大代表")[0] > 0
