@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from retriever.config import SearchMode, Settings
+from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
 from retriever.fusion import rrf_fusion, weighted_fusion
@@ -111,9 +112,23 @@ class Searcher:
         n = min(max(self.settings.candidates, top_k), len(self.data.passages))
         candidates = self._candidates(query, mode, n)
         scores = self._rank_scores(candidates, mode)
-        order = np.argsort(-scores, kind="stable")[:top_k]
+        order = self._distinct(candidates.ids, np.argsort(-scores, kind="stable"), top_k)
         terms = highlight_terms(query)
-        return [self._hit(candidates, scores, int(k), terms) for k in order]
+        return [self._hit(candidates, scores, k, terms) for k in order]
+
+    def _distinct(self, ids: np.ndarray, order: np.ndarray, top_k: int) -> list[int]:
+        """The first ``top_k`` of ``order`` skipping passages that nearly repeat a better-ranked one."""
+        kept: list[int] = []
+        seen: list[frozenset[str]] = []
+        for k in order.tolist():
+            grams = shingles(self.data.passages[int(ids[k])].text)
+            if any(near_duplicate(grams, other) for other in seen):
+                continue
+            kept.append(k)
+            seen.append(grams)
+            if len(kept) == top_k:
+                break
+        return kept
 
     def _hit(self, candidates: Candidates, scores: np.ndarray, k: int, terms: list[str]) -> SearchHit:
         passage = self.data.passages[int(candidates.ids[k])]
