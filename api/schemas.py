@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retriever.expand import QueryPlan
 from retriever.search import SearchHit
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -60,17 +61,49 @@ class SearchResult(BaseModel):
         )
 
 
+class PlaceExpansion(BaseModel):
+    mention: str = Field(..., description="The place as written in the query.")
+    place: str = Field(..., description="Its full Chinese name.")
+    names: list[str] = Field(..., description="The Chinese names searched for it.")
+
+
+class TermTranslation(BaseModel):
+    english: str
+    chinese: list[str]
+
+
+class QueryExpansion(BaseModel):
+    """Why a passage can match words the query did not contain."""
+
+    places: list[PlaceExpansion]
+    translations: list[TermTranslation]
+
+    @classmethod
+    def from_plan(cls, plan: QueryPlan) -> QueryExpansion:
+        return cls(
+            places=[PlaceExpansion(mention=p.mention, place=p.place, names=list(p.names)) for p in plan.places],
+            translations=[TermTranslation(english=t.english, chinese=list(t.chinese)) for t in plan.terms],
+        )
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
+    expansion: QueryExpansion
     results: list[SearchResult]
     took_ms: float
 
 
 class AskResponse(BaseModel):
     question: str
-    answer: str | None = Field(..., description="The answering text, or null when the evidence is weak.")
-    confidence: float = Field(..., ge=0.0, le=1.0)
+    kind: str = Field(..., description="quantity, person, place, time, organization, list or other.")
+    answer: str | None = Field(
+        ..., description="The shortest answering span (or the evidence sentence for open questions); null when weak."
+    )
+    confidence: float = Field(..., ge=0.0, le=1.0, description="Calibrated probability that the evidence answers.")
+    sentence: str | None = Field(..., description="The evidence sentence the answer comes from.")
+    expansion: QueryExpansion
+    highlight: str | None = Field(..., description="That sentence, HTML-escaped, the answer in <mark>.")
     evidence: list[SearchResult]
     took_ms: float
 

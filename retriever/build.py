@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from retriever.aliases import mine_abbreviations
 from retriever.config import Settings
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
@@ -19,7 +20,7 @@ from retriever.lexical import LexicalIndex
 from retriever.segment import chunk_document
 from retriever.store import MANIFEST, IndexData, Manifest, corpus_hash, dense_index, save_index
 from retriever.text import NORMALIZER_VERSION, join_lines
-from retriever.tokenize import TOKENIZER_VERSION
+from retriever.tokenize import TOKENIZER_VERSION, add_words
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def build_index(
     if show_progress:
         logger.info("embedding %d passages from %d documents", len(passages), len(documents))
     vectors = encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=show_progress)
+    aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
+    add_words(short for short, _ in aliases)
     lexical = LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b)
     manifest = Manifest(
         model=encoder.name,
@@ -74,7 +77,7 @@ def build_index(
     )
     save_index(
         out_dir,
-        IndexData(manifest=manifest, documents=documents, passages=passages, dense=dense_index(vectors), lexical=lexical),
+        IndexData(manifest, documents, passages, dense_index(vectors), lexical, aliases),
     )
     return manifest
 

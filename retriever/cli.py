@@ -170,3 +170,49 @@ def _serve(args: argparse.Namespace) -> int:
     )
     uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port)
     return 0
+
+
+def calibrate_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fit the /ask confidence on question sets and write its weights.")
+    parser.add_argument("--questions", type=Path, nargs="+", required=True, help="seed JSONL and/or SQuAD files")
+    parser.add_argument("--corpus", type=Path, help="corpus for seed-format questions (default: the bundled sample)")
+    parser.add_argument("--out", type=Path, help="weights file (default: data/answer_calibration.json)")
+    return _run(_calibrate, parser, argv)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from retriever.answer import CALIBRATION_FILE, FEATURES
+    from retriever.build import cached_index
+    from retriever.calibration import fit, labelled_features, reliability
+    from retriever.embed import Encoder
+    from retriever.evaluate import load_question_set
+    from retriever.loader import iter_corpus
+    from retriever.search import Searcher
+
+    settings = Settings()
+    encoder = Encoder(settings.model, settings.models_dir)
+    rows, labels, sources = [], [], []
+    for path in args.questions:
+        question_set = load_question_set(path)
+        documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
+        searcher = Searcher.open(cached_index(documents, settings, encoder), settings, encoder)
+        features, truth = labelled_features(searcher, question_set.questions)
+        rows.append(features)
+        labels.append(truth)
+        sources.append(path.name)
+    weights = fit(np.vstack(rows), np.concatenate(labels))
+
+    def probabilities(features: np.ndarray) -> np.ndarray:
+        z = weights["bias"] + features @ np.array([weights[name] for name in FEATURES])
+        return 1 / (1 + np.exp(-z))
+
+    report = {name: reliability(probabilities(f), t) | {"n": len(t), "right": int(t.sum())}
+              for name, f, t in zip(sources, rows, labels)}
+    out = args.out or CALIBRATION_FILE
+    out.write_text(json.dumps({"weights": weights, "fitted_on": report}, ensure_ascii=False, indent=2) + "\n")
+    for name, figures in report.items():
+        print(f"{name}: {figures['right']}/{figures['n']} evidence sentences hold the answer, expected calibration error {figures['ece']}")
+    print(f"weights → {out}")
+    return 0

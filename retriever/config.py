@@ -62,18 +62,21 @@ class Settings(BaseSettings):
     )
     bm25_b: float = Field(0.4, ge=0, le=1, description="BM25 length normalisation.")
 
+    translate_queries: bool = Field(True, description="Add Chinese translations of English query words to BM25.")
+    translation_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of those translations.")
+
     fusion: FusionMethod = "weighted"
     fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion.")
+    answer_type_weight: float = Field(
+        0.1, ge=0.0, le=1.0, description="Added to a top passage that holds an answer of the asked kind."
+    )
+    answer_type_depth: int = Field(20, ge=1, description="How many top passages are checked for an answer.")
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="Passages taken from each ranking before fusion.")
 
-    answer_cosine_floor: float = Field(
-        0.78, description="Query–passage cosine at or below which the answer confidence is 0."
+    answer_min_confidence: float = Field(
+        0.25, ge=0.0, le=1.0, description="Below this calibrated confidence, /ask answers null."
     )
-    answer_cosine_ceiling: float = Field(
-        0.90, description="Query–passage cosine at or above which the answer confidence is 1."
-    )
-    answer_min_confidence: float = Field(0.25, ge=0.0, le=1.0, description="Below this, /ask answers null.")
 
     default_top_k: int = Field(5, ge=1)
     max_top_k: int = Field(50, ge=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from retriever.text import normalize_for_matching
 from retriever.tokenize import tokenize
 
 
@@ -30,10 +31,24 @@ class LexicalIndex:
     def load(cls, directory: Path, mmap: bool = False) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage, in index order (zeros when no query token is known)."""
+    def term_tokens(self, term: str) -> list[str]:
+        """A whole expansion term as one token when the index knows it, else its pieces."""
+        normalized = normalize_for_matching(term)
+        return [normalized] if normalized in self._bm25.vocab_dict else tokenize(term)
+
+    def scores(self, query: str, alternatives: Sequence[tuple[Sequence[str], float]] = ()) -> np.ndarray:
+        """BM25 score of every passage, in index order: the query's tokens, plus for each group of
+        alternative terms (the names of one place, the translations of one word) its best-matching
+        term at the group's weight, so that synonyms do not count as separate evidence."""
+        scores = self._token_scores(tokenize(query))
+        for terms, weight in alternatives:
+            best = np.maximum.reduce([self._token_scores(self.term_tokens(term)) for term in terms])
+            scores += weight * best
+        return scores
+
+    def _token_scores(self, tokens: Sequence[str]) -> np.ndarray:
         vocab = self._bm25.vocab_dict
-        token_ids = [vocab[token] for token in tokenize(query) if token in vocab]
+        token_ids = [vocab[token] for token in tokens if token in vocab]
         if not token_ids:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
-        return self._bm25.get_scores(token_ids).astype(np.float32, copy=False)
+        return self._bm25.get_scores(token_ids).astype(np.float32)

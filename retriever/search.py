@@ -10,12 +10,15 @@ import numpy as np
 from retriever.config import SearchMode, Settings
 from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
+from retriever.aliases import Gazetteer
+from retriever.answer_span import classify_question, extract_answer
 from retriever.embed import Encoder
+from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
 from retriever.store import IndexData, Manifest, check_compatible, load_index, read_manifest
 from retriever.text import NORMALIZER_VERSION, join_lines
-from retriever.tokenize import TOKENIZER_VERSION, tokenize
+from retriever.tokenize import TOKENIZER_VERSION, add_words, tokenize
 
 MIN_HIGHLIGHT_TERM_CHARS = 2
 
@@ -56,6 +59,8 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self._documents = {d.doc_id: d for d in data.documents}
+        self.expander = QueryExpander(Gazetteer.load().with_aliases(data.aliases), settings.translate_queries)
+        add_words(short for short, _ in data.aliases)
         self._passages_by_doc: dict[str, list[Passage]] = {}
         for passage in data.passages:
             self._passages_by_doc.setdefault(passage.doc_id, []).append(passage)
@@ -77,25 +82,29 @@ class Searcher:
     def passages_of(self, doc_id: str) -> list[Passage]:
         return self._passages_by_doc.get(doc_id, [])
 
-    def _dense_scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
+    def _dense_scores_for(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
         if not ids.size:
             return np.zeros(0, dtype=np.float32)
-        vectors = self.data.dense.reconstruct_batch(ids.astype(np.int64))
-        return vectors @ self.encoder.encode_query(query)
+        return self.data.dense.reconstruct_batch(ids.astype(np.int64)) @ vector
 
-    def _candidates(self, query: str, mode: SearchMode, n: int) -> Candidates:
+    def _candidates(self, plan: QueryPlan, mode: SearchMode, n: int) -> Candidates:
         """Passages worth scoring: the top ``n`` of each ranking the mode uses, with both scores."""
         total = len(self.data.passages)
-        lexical_all = self.data.lexical.scores(query) if mode != "dense" else np.zeros(total, dtype=np.float32)
+        vector = self.encoder.encode_query(plan.dense_text)
+        extra = [(group, 1.0) for group in plan.name_groups]
+        extra += [(group, self.settings.translation_weight) for group in plan.translation_groups]
+        lexical_all = (
+            self.data.lexical.scores(plan.query, extra) if mode != "dense" else np.zeros(total, dtype=np.float32)
+        )
         lexical_ids = np.argsort(-lexical_all, kind="stable")[:n]
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
         if mode == "lexical":
             ids = lexical_ids
         else:
-            dense_scores, dense_ids = self.data.dense.search(self.encoder.encode_query(query)[None, :], n)
+            _, dense_ids = self.data.dense.search(vector[None, :], n)
             ids = np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids])
             ids = ids[np.sort(np.unique(ids, return_index=True)[1])]
-        return Candidates(ids=ids, dense=self._dense_scores_for(query, ids), lexical=lexical_all[ids])
+        return Candidates(ids=ids, dense=self._dense_scores_for(vector, ids), lexical=lexical_all[ids])
 
     def _rank_scores(self, candidates: Candidates, mode: SearchMode) -> np.ndarray:
         if mode == "lexical":
@@ -106,15 +115,35 @@ class Searcher:
             return rrf_fusion(candidates.dense, candidates.lexical, self.settings.rrf_k)
         return weighted_fusion(candidates.dense, candidates.lexical, self.settings.fusion_alpha)
 
-    def search(self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid") -> list[SearchHit]:
-        """The ``top_k`` best passages for ``query``; every hit carries its dense, lexical and fused scores."""
+    def search(
+        self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid", plan: QueryPlan | None = None
+    ) -> list[SearchHit]:
+        """The ``top_k`` best passages for ``query``; every hit carries its dense, lexical and fused scores.
+
+        ``plan`` is the query's expansion (``self.expander.plan(query)`` when not given).
+        """
         top_k = top_k or self.settings.default_top_k
+        plan = plan or self.expander.plan(query)
         n = min(max(self.settings.candidates, top_k), len(self.data.passages))
-        candidates = self._candidates(query, mode, n)
+        candidates = self._candidates(plan, mode, n)
         scores = self._rank_scores(candidates, mode)
+        if mode == "hybrid" and self.settings.answer_type_weight > 0:
+            scores = self._favour_answer_type(query, candidates, scores)
         order = self._distinct(candidates.ids, np.argsort(-scores, kind="stable"), top_k)
-        terms = highlight_terms(query)
+        terms = highlight_terms(query) + plan.added_terms
         return [self._hit(candidates, scores, k, terms) for k in order]
+
+    def _favour_answer_type(self, query: str, candidates: Candidates, scores: np.ndarray) -> np.ndarray:
+        """Raise the best-ranked passages that hold an answer of the kind the question asks for
+        (a count in the asked unit, a date, a name…); open questions are left as ranked."""
+        if classify_question(query) == "other":
+            return scores
+        boosted = scores.copy()
+        for k in np.argsort(-scores, kind="stable")[: self.settings.answer_type_depth].tolist():
+            text = join_lines(self.data.passages[int(candidates.ids[k])].text)
+            if extract_answer(query, text) is not None:
+                boosted[k] += self.settings.answer_type_weight
+        return boosted
 
     def _distinct(self, ids: np.ndarray, order: np.ndarray, top_k: int) -> list[int]:
         """The first ``top_k`` of ``order`` skipping passages that nearly repeat a better-ranked one."""

@@ -23,6 +23,7 @@ DENSE_FILE = "dense.faiss"
 LEXICAL_DIR = "bm25"
 DOCUMENTS_FILE = "documents.jsonl"
 PASSAGES_FILE = "passages.jsonl"
+ALIASES_FILE = "aliases.json"
 
 
 class IndexLoadError(RuntimeError):
@@ -58,6 +59,8 @@ class IndexData:
     passages: list[Passage]
     dense: faiss.Index
     lexical: LexicalIndex
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+    """(short form, full name) pairs mined from the corpus at build time."""
 
 
 def corpus_hash(documents: Iterable[Document]) -> str:
@@ -102,6 +105,7 @@ def save_index(out_dir: Path, data: IndexData) -> None:
         data.lexical.save(staging / LEXICAL_DIR)
         _write_jsonl(staging / DOCUMENTS_FILE, (d.to_dict() for d in data.documents))
         _write_jsonl(staging / PASSAGES_FILE, (p.to_dict() for p in data.passages))
+        (staging / ALIASES_FILE).write_text(json.dumps(data.aliases, ensure_ascii=False), encoding="utf-8")
         (staging / MANIFEST).write_text(data.manifest.to_json(), encoding="utf-8")
         retired = out_dir.parent / f".{out_dir.name}.retired-{os.getpid()}"
         if out_dir.exists():
@@ -150,6 +154,7 @@ def load_index(index_dir: Path) -> IndexData:
         lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
         documents = [Document(**record) for record in _read_jsonl(index_dir / DOCUMENTS_FILE)]
         passages = [Passage(**record) for record in _read_jsonl(index_dir / PASSAGES_FILE)]
+        aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
     if dense.ntotal != len(passages) or dense.d != manifest.dim or len(passages) != manifest.passages:
@@ -157,4 +162,4 @@ def load_index(index_dir: Path) -> IndexData:
             f"damaged index {index_dir}: {dense.ntotal} vectors of dimension {dense.d} for "
             f"{len(passages)} passages, manifest says {manifest.passages} of dimension {manifest.dim}"
         )
-    return IndexData(manifest=manifest, documents=documents, passages=passages, dense=dense, lexical=lexical)
+    return IndexData(manifest, documents, passages, dense, lexical, aliases)

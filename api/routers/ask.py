@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import checked_text, get_searcher
-from api.schemas import AskRequest, AskResponse, SearchResult
+from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult
 from retriever.answer import answer_question
 from retriever.search import Searcher
 
@@ -23,8 +23,12 @@ async def ask(request: AskRequest, searcher: Annotated[Searcher, Depends(get_sea
     answer = await run_in_threadpool(answer_question, searcher, question)
     return AskResponse(
         question=question,
+        kind=answer.kind,
         answer=answer.answer,
         confidence=answer.confidence,
+        sentence=answer.sentence,
+        expansion=QueryExpansion.from_plan(answer.plan),
+        highlight=answer.highlight,
         evidence=[SearchResult.from_hit(hit) for hit in answer.evidence],
         took_ms=round(1000 * (time.perf_counter() - started), 2),
     )

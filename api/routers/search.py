@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import checked_text, checked_top_k, get_searcher
-from api.schemas import Mode, SearchRequest, SearchResponse, SearchResult
+from api.schemas import Mode, QueryExpansion, SearchRequest, SearchResponse, SearchResult
 from retriever.search import Searcher
 
 router = APIRouter(tags=["search"])
@@ -19,10 +19,12 @@ async def _search(searcher: Searcher, query: str, top_k: int | None, mode: Mode)
     started = time.perf_counter()
     query = checked_text(query, searcher.settings, "query")
     top_k = checked_top_k(top_k, searcher.settings)
-    hits = await run_in_threadpool(searcher.search, query, top_k, mode)
+    plan = searcher.expander.plan(query)
+    hits = await run_in_threadpool(searcher.search, query, top_k, mode, plan)
     return SearchResponse(
         query=query,
         mode=mode,
+        expansion=QueryExpansion.from_plan(plan),
         results=[SearchResult.from_hit(hit) for hit in hits],
         took_ms=round(1000 * (time.perf_counter() - started), 2),
     )
