@@ -70,13 +70,18 @@ class Settings(BaseSettings):
     answer_type_weight: float = Field(
         0.1, ge=0.0, le=1.0, description="Added to a top passage that holds an answer of the asked kind."
     )
-    answer_type_depth: int = Field(20, ge=1, description="How many top passages are checked for an answer.")
+    answer_type_depth: int = Field(10, ge=1, description="How many top passages are checked for an answer.")
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="Passages taken from each ranking before fusion.")
 
     answer_min_confidence: float = Field(
         0.25, ge=0.0, le=1.0, description="Below this calibrated confidence, /ask answers null."
     )
+
+    reranker: str | None = Field(
+        None, description="Optional sentence-transformers CrossEncoder (path or cached name) to reorder the top passages."
+    )
+    rerank_depth: int = Field(20, ge=1, description="How many fused passages the reranker reorders.")
 
     default_top_k: int = Field(5, ge=1)
     max_top_k: int = Field(50, ge=1)

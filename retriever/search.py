@@ -12,7 +12,8 @@ from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
 from retriever.aliases import Gazetteer
 from retriever.answer_span import classify_question, extract_answer
-from retriever.embed import Encoder
+from retriever.build import matching_text
+from retriever.embed import Encoder, load_reranker
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
@@ -59,6 +60,7 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self._documents = {d.doc_id: d for d in data.documents}
+        self.reranker = load_reranker(settings.reranker) if settings.reranker else None
         self.expander = QueryExpander(Gazetteer.load().with_aliases(data.aliases), settings.translate_queries)
         add_words(short for short, _ in data.aliases)
         self._passages_by_doc: dict[str, list[Passage]] = {}
@@ -129,6 +131,8 @@ class Searcher:
         scores = self._rank_scores(candidates, mode)
         if mode == "hybrid" and self.settings.answer_type_weight > 0:
             scores = self._favour_answer_type(query, candidates, scores)
+        if mode == "hybrid" and self.reranker is not None:
+            scores = self._rerank(query, candidates, scores)
         order = self._distinct(candidates.ids, np.argsort(-scores, kind="stable"), top_k)
         terms = highlight_terms(query) + plan.added_terms
         return [self._hit(candidates, scores, k, terms) for k in order]
@@ -144,6 +148,15 @@ class Searcher:
             if extract_answer(query, text) is not None:
                 boosted[k] += self.settings.answer_type_weight
         return boosted
+
+    def _rerank(self, query: str, candidates: Candidates, scores: np.ndarray) -> np.ndarray:
+        """Reorder the top passages by the cross-encoder; they rank above the rest, whose order is kept."""
+        top = np.argsort(-scores, kind="stable")[: self.settings.rerank_depth]
+        pairs = [(query, matching_text(self.data.passages[int(candidates.ids[k])])) for k in top.tolist()]
+        rerank_scores = np.asarray(self.reranker.predict(pairs, show_progress_bar=False), dtype=np.float32)
+        reranked = scores - scores.max() - 1.0 + min(0.0, float(rerank_scores.min()))
+        reranked[top] = rerank_scores
+        return reranked
 
     def _distinct(self, ids: np.ndarray, order: np.ndarray, top_k: int) -> list[int]:
         """The first ``top_k`` of ``order`` skipping passages that nearly repeat a better-ranked one."""

@@ -1,4 +1,4 @@
-"""Full evaluation runs on the public question sets: regression floors, not targets (run with -m slow)."""
+"""Full evaluation runs on the public question sets: regression floors at the issue targets (run with -m slow)."""
 
 import pytest
 
@@ -19,17 +19,25 @@ def run(questions, documents, settings, encoder, mode="hybrid"):
     return evaluate(questions, lambda q, depth: [h.passage for h in searcher.search(q, depth, mode)])
 
 
-def test_seed_questions_hybrid_floor(settings, encoder):
+def test_seed_questions_over_the_sample_corpus(settings, encoder):
     report = run(load_question_set(EVAL / "seed_questions.jsonl").questions, list(iter_corpus(SAMPLE_CORPUS)),
                  settings, encoder)
-    assert report["hit@5"] >= 0.8
-    assert report["by_tag"]["fact"]["hit@1"] >= 0.85
+    assert report["hit@1"] >= 15 / 16
+    assert report["hit@5"] == 1.0
 
 
-def test_cmrc_trial_hybrid_beats_dense(settings, encoder):
+def test_seed_questions_with_cmrc_paragraphs_as_distractors(settings, encoder):
+    distractors = load_question_set(EVAL / "cmrc2018_trial.json").documents
+    report = run(load_question_set(EVAL / "seed_questions.jsonl").questions,
+                 list(iter_corpus(SAMPLE_CORPUS)) + distractors, settings, encoder)
+    assert report["hit@5"] == 1.0
+
+
+def test_cmrc_trial_with_short_passages(settings, encoder):
     question_set = load_question_set(EVAL / "cmrc2018_trial.json")
     short = settings.model_copy(update={"chunk_max_chars": 250})
     hybrid = run(question_set.questions, question_set.documents, short, encoder)
     dense = run(question_set.questions, question_set.documents, short, encoder, mode="dense")
-    assert hybrid["hit@5"] >= 0.95
+    assert hybrid["hit@1"] >= 0.90
+    assert hybrid["mrr@10"] >= 0.94
     assert hybrid["mrr@10"] > dense["mrr@10"]
