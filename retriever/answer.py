@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from retriever.expand import QueryPlan
 from retriever.answer_span import QuestionKind, classify_question, extract_answer
+from retriever.expand import QueryPlan
 from retriever.highlight import mark_terms
 from retriever.search import Searcher, SearchHit, highlight_terms
 from retriever.segment import sentence_spans

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retriever.config import SearchMode, Settings
-from retriever.dedup import near_duplicate, shingles
-from retriever.documents import Document, Passage
 from retriever.aliases import Gazetteer
 from retriever.answer_span import classify_question, extract_answer
 from retriever.build import matching_text
+from retriever.config import SearchMode, Settings
+from retriever.dedup import near_duplicate, shingles
+from retriever.documents import Document, Passage
 from retriever.embed import Encoder, load_reranker
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion

@@ -1,7 +1,5 @@
 """The whole cleaning chain, file to passages, on the sample corpus and generated files."""
 
-from pathlib import Path
-
 from retriever.build import passages_of
 from retriever.config import Settings
 from retriever.lexical import LexicalIndex
@@ -27,7 +25,7 @@ def test_no_web_page_passage_carries_navigation_or_footer_text():
 
 
 def test_line_paragraph_article_gives_one_passage_per_line():
-    documents, passages = sample_passages()
+    _, passages = sample_passages()
     lines = [line.strip() for line in (SAMPLE_CORPUS / "004_64cb860ea6044d58.txt").read_text().splitlines() if line.strip()]
     assert [p.text for p in passages if p.doc_id.startswith("004")] == lines
 
