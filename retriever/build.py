@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from retriever.aliases import mine_abbreviations
@@ -18,7 +19,17 @@ from retriever.embed import Encoder
 from retriever.ingest import CLEANER_VERSION
 from retriever.lexical import LexicalIndex
 from retriever.segment import chunk_document
-from retriever.store import MANIFEST, IndexData, Manifest, corpus_hash, dense_index, save_index
+from retriever.store import (
+    MANIFEST,
+    IndexData,
+    IndexLoadError,
+    Manifest,
+    corpus_hash,
+    dense_index,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from retriever.text import NORMALIZER_VERSION, join_lines
 from retriever.tokenize import TOKENIZER_VERSION, add_words
 
@@ -55,9 +66,7 @@ def build_index(
         raise ValueError("no documents to index")
     passages = passages_of(documents, settings, show_progress)
     texts = [matching_text(passage) for passage in passages]
-    if show_progress:
-        logger.info("embedding %d passages from %d documents", len(passages), len(documents))
-    vectors = encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=show_progress)
+    vectors, reused = _embed_reusing(texts, previous_vectors(out_dir, encoder), encoder, settings, show_progress)
     aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
     add_words(short for short, _ in aliases)
     lexical = LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b)
@@ -68,7 +77,7 @@ def build_index(
         tokenizer=TOKENIZER_VERSION,
         cleaner=CLEANER_VERSION,
         chunking=chunking(settings),
-        extra={"bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b}},
+        extra={"bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b}, "reused_vectors": reused},
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
         passages=len(passages),
@@ -80,6 +89,47 @@ def build_index(
         IndexData(manifest, documents, passages, dense_index(vectors), lexical, aliases),
     )
     return manifest
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def previous_vectors(index_dir: Path, encoder: Encoder) -> dict[str, np.ndarray]:
+    """Vectors of the index already at ``index_dir`` by passage text, when it was built with this encoder.
+
+    A rebuild then embeds only passages whose text (with its context) is new; anything unusable
+    (no index, another model, damaged files) simply means nothing is reused.
+    """
+    try:
+        manifest = read_manifest(index_dir)
+        if manifest.model != encoder.name or manifest.dim != encoder.dim:
+            return {}
+        data = load_index(index_dir)
+    except IndexLoadError:
+        return {}
+    vectors = data.dense.reconstruct_n(0, data.dense.ntotal)
+    return {text_key(matching_text(p)): vectors[i] for i, p in enumerate(data.passages)}
+
+
+def _embed_reusing(
+    texts: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, show_progress: bool
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``, embedding only those not in ``known``; also returns how many were reused."""
+    keys = [text_key(text) for text in texts]
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    if show_progress:
+        logger.info("embedding %d new passages, reusing %d", len(missing), len(texts) - len(missing))
+    fresh = encoder.encode_passages(
+        [texts[i] for i in missing], batch_size=settings.embed_batch_size, show_progress=show_progress
+    )
+    vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
+    for row, i in enumerate(missing):
+        vectors[i] = fresh[row]
+    for i, key in enumerate(keys):
+        if key in known:
+            vectors[i] = known[key]
+    return vectors, len(texts) - len(missing)
 
 
 def passages_of(documents: Iterable[Document], settings: Settings, show_progress: bool = False) -> list[Passage]:

@@ -66,7 +66,8 @@ def _build(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     print(
         f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
-        f"({manifest.passages / seconds:.1f} passages/s); skipped {len(report.skipped)} file(s) → {out}"
+        f"({manifest.passages / seconds:.1f} passages/s, {manifest.extra['reused_vectors']} vectors reused); "
+        f"skipped {len(report.skipped)} file(s) → {out}"
     )
     for path, reason in report.skipped.items():
         print(f"  skipped {path}: {reason}")

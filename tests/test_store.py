@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from retriever.build import build_index
+from retriever.build import build_index, matching_text
 from retriever.documents import Document
 from retriever.search import Searcher
 from retriever.store import MANIFEST, IndexLoadError, load_index, read_manifest
@@ -57,3 +57,19 @@ def test_missing_and_damaged_indexes_say_what_is_wrong(tmp_path, tiny_index):
     shutil.rmtree(tiny_index / "bm25")
     with pytest.raises(IndexLoadError, match="damaged index"):
         load_index(tiny_index)
+
+
+def test_rebuild_embeds_only_new_passages(tiny_index, settings, encoder):
+    before = load_index(tiny_index)
+    unchanged = build_index(DOCUMENTS, tiny_index, settings, encoder, show_progress=False)
+    assert unchanged.extra["reused_vectors"] == 2
+    after = load_index(tiny_index)
+    assert (after.dense.reconstruct_n(0, 2) == before.dense.reconstruct_n(0, 2)).all()
+
+    edited = [DOCUMENTS[0], Document("b", "阿拉善", "阿拉善盟现有建档立卡脱贫户3906户9461人，无返贫户。")]
+    manifest = build_index(edited, tiny_index, settings, encoder, show_progress=False)
+    assert manifest.extra["reused_vectors"] == 1
+    rebuilt = load_index(tiny_index)
+    assert (rebuilt.dense.reconstruct(0) == before.dense.reconstruct(0)).all()
+    fresh = encoder.encode_passages([matching_text(rebuilt.passages[1])])[0]
+    assert rebuilt.dense.reconstruct(1) == pytest.approx(fresh, abs=1e-6)
