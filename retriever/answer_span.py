@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -344,12 +344,14 @@ def _tagger() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.dt
 
 
-def _tag(text: str) -> list[_Token]:
+@lru_cache(maxsize=8192)
+def _tag(text: str) -> tuple[_Token, ...]:
+    """Part-of-speech tokens of a text; cached, since the same passages come back for many questions."""
     tokens, start = [], 0
     for word, flag in _tagger().cut(text):
         tokens.append(_Token(word, flag, start))
         start += len(word)
-    return tokens
+    return tuple(tokens)
 
 
 def classify_question(question: str) -> QuestionKind:
@@ -460,7 +462,7 @@ def _times(sentence: str) -> list[_Candidate]:
     return found
 
 
-def _persons(sentence: str, tokens: list[_Token]) -> list[_Candidate]:
+def _persons(sentence: str, tokens: Sequence[_Token]) -> list[_Candidate]:
     """jieba person names (joined across ·, trailing titles removed) and names right after a title."""
     found: list[_Candidate] = []
     for index, token in enumerate(tokens):
@@ -478,7 +480,7 @@ def _persons(sentence: str, tokens: list[_Token]) -> list[_Candidate]:
     return named + [_Candidate(m.start("name"), m.end("name")) for m in _TITLED_NAME.finditer(sentence)]
 
 
-def _prefix_start(tokens: list[_Token], index: int, max_chars: int, floor: int) -> int:
+def _prefix_start(tokens: Sequence[_Token], index: int, max_chars: int, floor: int) -> int:
     """Start of the name-like tokens directly before tokens[index], at most max_chars long, not before floor."""
     start = tokens[index].start
     for token in reversed(tokens[:index]):
@@ -493,7 +495,7 @@ def _prefix_start(tokens: list[_Token], index: int, max_chars: int, floor: int) 
     return start
 
 
-def _place_units(tokens: list[_Token]) -> list[_Candidate]:
+def _place_units(tokens: Sequence[_Token]) -> list[_Candidate]:
     """Single place names: jieba ns words, or words ending in a place suffix (村, 镇, 旗, 山 …) with their name."""
     dictionary = _tagger().tokenizer.FREQ
     units: list[_Candidate] = []
@@ -514,7 +516,7 @@ def _place_units(tokens: list[_Token]) -> list[_Candidate]:
     return units
 
 
-def _places(question: str, sentence: str, tokens: list[_Token]) -> list[_Candidate]:
+def _places(question: str, sentence: str, tokens: Sequence[_Token]) -> list[_Candidate]:
     """Place names, adjacent ones joined (沟门镇南坪村) once those the question names are dropped (沟门镇哪个村 →
     南坪村), and for places jieba does not know, the noun phrases after 在/位于/落户 ….
 
@@ -550,7 +552,7 @@ def _places(question: str, sentence: str, tokens: list[_Token]) -> list[_Candida
     return found
 
 
-def _run(tokens: list[_Token], accept: Callable[[_Token], bool]) -> list[_Token]:
+def _run(tokens: Sequence[_Token], accept: Callable[[_Token], bool]) -> list[_Token]:
     run = []
     for token in tokens:
         if not accept(token):
@@ -559,7 +561,7 @@ def _run(tokens: list[_Token], accept: Callable[[_Token], bool]) -> list[_Token]
     return run
 
 
-def _organizations(question: str, tokens: list[_Token]) -> list[_Candidate]:
+def _organizations(question: str, tokens: Sequence[_Token]) -> list[_Candidate]:
     """Organisation names taken whole: jieba nt words, or a name run ending in 公司, 合作社, 局 …
 
     Those of the type the question names (哪家银行 → …银行/支行) come first.
@@ -620,7 +622,8 @@ def _trim_enumeration(sentence: str, start: int, end: int) -> tuple[int, int]:
         items = _item_spans(sentence, start, end)
     if len(items) < 2:
         return start, end
-    first, last = _tag(sentence[items[0][0] : items[0][1]]), _tag(sentence[items[-1][0] : items[-1][1]])
+    first = list(_tag(sentence[items[0][0] : items[0][1]]))
+    last = list(_tag(sentence[items[-1][0] : items[-1][1]]))
     inner = [_token_count(sentence[a:b]) for a, b in items[1:-1]]
     reference = max(inner) if inner else min(len(first), len(last))
     if len(first) > reference:
