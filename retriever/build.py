@@ -77,7 +77,11 @@ def build_index(
         tokenizer=TOKENIZER_VERSION,
         cleaner=CLEANER_VERSION,
         chunking=chunking(settings),
-        extra={"bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b}, "reused_vectors": reused},
+        extra={
+            "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
+            "dense": "flat" if len(passages) <= settings.exact_search_up_to else "hnsw",
+            "reused_vectors": reused,
+        },
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
         passages=len(passages),
@@ -86,7 +90,7 @@ def build_index(
     )
     save_index(
         out_dir,
-        IndexData(manifest, documents, passages, dense_index(vectors), lexical, aliases),
+        IndexData(manifest, documents, passages, dense_index(vectors, settings.exact_search_up_to), lexical, aliases),
     )
     return manifest
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(
         60, ge=0, description="A shorter paragraph is merged with the next one when both fit in a passage."
     )
+    exact_search_up_to: int = Field(
+        200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an HNSW graph."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024)
 
     bm25_k1: float = Field(

@@ -72,10 +72,22 @@ def corpus_hash(documents: Iterable[Document]) -> str:
     return digest.hexdigest()
 
 
-def dense_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search over unit vectors (cosine similarity)."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256
+
+
+def dense_index(vectors: np.ndarray, exact_up_to: int = 200_000) -> faiss.Index:
+    """Inner-product search over unit vectors (cosine similarity): exact while the corpus is small enough
+    for a linear scan, an HNSW graph beyond ``exact_up_to`` passages (the vectors stay stored in full)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) <= exact_up_to:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(vectors)
     return index
 
 
@@ -151,6 +163,8 @@ def load_index(index_dir: Path) -> IndexData:
     manifest = read_manifest(index_dir)
     try:
         dense = faiss.read_index(str(index_dir / DENSE_FILE))
+        if isinstance(dense, faiss.IndexHNSW):
+            dense.hnsw.efSearch = HNSW_EF_SEARCH
         lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
         documents = [Document(**record) for record in _read_jsonl(index_dir / DOCUMENTS_FILE)]
         passages = [Passage(**record) for record in _read_jsonl(index_dir / PASSAGES_FILE)]
