@@ -10,12 +10,14 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.routers import ask, documents, health, search
+from retriever.answer import answer_question
 from retriever.config import Settings, get_settings
 from retriever.search import Searcher
 
 logger = logging.getLogger(__name__)
 
-WARM_UP_QUERY = "脱贫攻坚 poverty alleviation"
+# Touches every lazily loaded part (encoder, jieba, gazetteer, CC-CEDICT, part-of-speech tagger) before traffic.
+WARM_UP_QUESTION = "Where was the poverty alleviation work of 包头市 carried out?"
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
@@ -29,7 +31,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             logger.info("loaded index %s (%d passages)", resolved.index_dir, app.state.searcher.manifest.passages)
         else:
             app.state.searcher = searcher
-        app.state.searcher.search(WARM_UP_QUERY, top_k=1)
+        answer_question(app.state.searcher, WARM_UP_QUESTION)
         yield
 
     app = FastAPI(
