@@ -201,7 +201,8 @@ def _is_cjk(char: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _default_gazetteer() -> Gazetteer:
+def default_gazetteer() -> Gazetteer:
+    """The shipped gazetteer, read once per process."""
     return Gazetteer.load()
 
 
@@ -231,7 +232,7 @@ def mine_abbreviations(text: str, gazetteer: Gazetteer | None = None) -> list[tu
     occurs outside the full name and outside any other place name, and is neither another known division,
     another place's short form, nor a common word.
     """
-    gazetteer = gazetteer or _default_gazetteer()
+    gazetteer = gazetteer or default_gazetteer()
     mentions = gazetteer._chinese_mentions(text)
     spans = [(start, start + len(name)) for start, name, _ in mentions]
     pairs: list[tuple[str, str]] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retriever.aliases import Gazetteer
+from retriever.aliases import default_gazetteer
 from retriever.answer_span import classify_question, extract_answer
 from retriever.build import matching_text
 from retriever.config import SearchMode, Settings
@@ -61,7 +61,7 @@ class Searcher:
         self.settings = settings
         self._documents = {d.doc_id: d for d in data.documents}
         self.reranker = load_reranker(settings.reranker) if settings.reranker else None
-        self.expander = QueryExpander(Gazetteer.load().with_aliases(data.aliases), settings.translate_queries)
+        self.expander = QueryExpander(default_gazetteer().with_aliases(data.aliases), settings.translate_queries)
         add_words(short for short, _ in data.aliases)
         self._passages_by_doc: dict[str, list[Passage]] = {}
         for passage in data.passages:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jieba
 
-from retriever.aliases import Gazetteer
+from retriever.aliases import default_gazetteer
 from retriever.text import normalize_for_matching
 
 DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.txt"
@@ -19,14 +19,15 @@ DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.t
 _WORDLIKE = re.compile(r"\w")
 
 
-def domain_words() -> list[str]:
+@lru_cache(maxsize=1)
+def domain_words() -> tuple[str, ...]:
     """Place names and aliases from the gazetteer plus the policy terms of ``data/domain_terms.txt``."""
     terms = [
         line.strip()
         for line in DOMAIN_TERMS.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return sorted(set(Gazetteer.load().chinese_names()) | set(terms))
+    return tuple(sorted(set(default_gazetteer().chinese_names()) | set(terms)))
 
 
 def _version(words: Iterable[str]) -> str:
