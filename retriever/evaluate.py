@@ -63,7 +63,10 @@ def load_seed_jsonl(path: Path) -> QuestionSet:
 
 def load_squad(path: Path) -> QuestionSet:
     """A SQuAD-format file: every paragraph becomes a document, every question is asked of them all."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return _squad_set(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _squad_set(data: dict[str, Any]) -> QuestionSet:
     questions, documents = [], []
     for article in data["data"]:
         for number, paragraph in enumerate(article["paragraphs"]):
@@ -86,7 +89,7 @@ def load_question_set(path: Path) -> QuestionSet:
     except ValueError:
         whole = None
     if isinstance(whole, dict) and "data" in whole:
-        return load_squad(path)
+        return _squad_set(whole)
     return load_seed_jsonl(path)
 
 
