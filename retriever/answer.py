@@ -10,10 +10,9 @@ from pathlib import Path
 
 from retriever.answer_span import QuestionKind, classify_question, extract_answer
 from retriever.expand import QueryPlan
-from retriever.highlight import mark_terms
+from retriever.highlight import covered_chars, mark_terms
 from retriever.search import Searcher, SearchHit, highlight_terms
 from retriever.segment import sentence_spans
-from retriever.text import normalize_for_matching
 
 EVIDENCE_PASSAGES = 3
 CALIBRATION_FILE = Path(__file__).resolve().parent.parent / "data" / "answer_calibration.json"
@@ -37,18 +36,17 @@ def calibration() -> dict[str, float]:
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))["weights"]
 
 
-def confidence_of(features: dict[str, float]) -> float:
-    """P(the answer is right | evidence features), from the fitted logistic model."""
-    weights = calibration()
+def confidence_of(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
+    """P(the answer is right | evidence features), from the fitted logistic model (or the given weights)."""
+    weights = weights or calibration()
     z = weights["bias"] + sum(weights[name] * features[name] for name in FEATURES)
     return 1.0 / (1.0 + math.exp(-z))
 
 
 def coverage(question_terms: list[str], sentence: str) -> float:
     """Share of the question's terms (by characters) that the sentence contains."""
-    text = normalize_for_matching(sentence)
     total = sum(len(t) for t in question_terms)
-    return sum(len(t) for t in question_terms if t in text) / total if total else 0.0
+    return covered_chars(sentence, question_terms) / total if total else 0.0
 
 
 def _sentences_by_coverage(text: str, terms: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from retriever.answer import EVIDENCE_PASSAGES, FEATURES, answer_features
+from retriever.answer import EVIDENCE_PASSAGES, FEATURES, answer_features, confidence_of
 from retriever.evaluate import Question, normalize_answer
 from retriever.search import Searcher
 
@@ -39,6 +39,11 @@ def fit(features: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     weights = dict(zip(FEATURES, model.coef_[0].tolist()))
     weights["bias"] = float(model.intercept_[0])
     return weights
+
+
+def probabilities(weights: dict[str, float], rows: np.ndarray) -> np.ndarray:
+    """The confidence ``weights`` give each feature row, computed as /ask computes it."""
+    return np.array([confidence_of(dict(zip(FEATURES, row, strict=True)), weights) for row in rows])
 
 
 def reliability(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:

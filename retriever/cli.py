@@ -184,9 +184,9 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from retriever.answer import CALIBRATION_FILE, FEATURES
+    from retriever.answer import CALIBRATION_FILE
     from retriever.build import cached_index
-    from retriever.calibration import fit, labelled_features, reliability
+    from retriever.calibration import fit, labelled_features, probabilities, reliability
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
     from retriever.loader import iter_corpus
@@ -204,12 +204,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         labels.append(truth)
         sources.append(path.name)
     weights = fit(np.vstack(rows), np.concatenate(labels))
-
-    def probabilities(features: np.ndarray) -> np.ndarray:
-        z = weights["bias"] + features @ np.array([weights[name] for name in FEATURES])
-        return 1 / (1 + np.exp(-z))
-
-    report = {name: reliability(probabilities(f), t) | {"n": len(t), "right": int(t.sum())}
+    report = {name: reliability(probabilities(weights, f), t) | {"n": len(t), "right": int(t.sum())}
               for name, f, t in zip(sources, rows, labels)}
     out = args.out or CALIBRATION_FILE
     out.write_text(json.dumps({"weights": weights, "fitted_on": report}, ensure_ascii=False, indent=2) + "\n")

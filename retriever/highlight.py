@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from retriever.segment import sentence_spans
 from retriever.text import normalize_for_matching
@@ -17,16 +17,17 @@ def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, unique)), re.IGNORECASE) if unique else None
 
 
+def covered_chars(sentence: str, terms: Iterable[str]) -> int:
+    """How many characters of ``terms`` the sentence contains (each term counted as often as it is given)."""
+    normalized = normalize_for_matching(sentence)
+    return sum(len(t) for t in terms if t in normalized)
+
+
 def best_sentence(text: str, terms: Sequence[str]) -> tuple[int, int]:
     """Offsets of the sentence of ``text`` covering the most distinct query terms (the first on ties)."""
     spans = sentence_spans(text) or [(0, len(text))]
     wanted = {t for t in terms if t.strip()}
-
-    def coverage(span: tuple[int, int]) -> int:
-        sentence = normalize_for_matching(text[span[0] : span[1]])
-        return sum(len(t) for t in wanted if t in sentence)
-
-    return max(spans, key=coverage)
+    return max(spans, key=lambda span: covered_chars(text[span[0] : span[1]], wanted))
 
 
 def mark_terms(text: str, terms: Sequence[str]) -> str:
