@@ -26,7 +26,7 @@ from retriever.store import (
     Manifest,
     corpus_hash,
     dense_index,
-    load_index,
+    load_passages_and_vectors,
     read_manifest,
     save_index,
 )
@@ -109,11 +109,11 @@ def previous_vectors(index_dir: Path, encoder: Encoder) -> dict[str, np.ndarray]
         manifest = read_manifest(index_dir)
         if manifest.model != encoder.name or manifest.dim != encoder.dim:
             return {}
-        data = load_index(index_dir)
+        passages, dense = load_passages_and_vectors(index_dir, manifest)
     except IndexLoadError:
         return {}
-    vectors = data.dense.reconstruct_n(0, data.dense.ntotal)
-    return {text_key(matching_text(p)): vectors[i] for i, p in enumerate(data.passages)}
+    vectors = dense.reconstruct_n(0, dense.ntotal)
+    return {text_key(matching_text(p)): vectors[i] for i, p in enumerate(passages)}
 
 
 def _embed_reusing(

@@ -158,22 +158,34 @@ def check_compatible(manifest: Manifest, index_dir: Path, model: str, normalizer
         )
 
 
-def load_index(index_dir: Path) -> IndexData:
-    """Load every part of an index directory, checking the parts agree with the manifest."""
-    manifest = read_manifest(index_dir)
+_DAMAGE = (OSError, RuntimeError, ValueError, TypeError)
+
+
+def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[list[Passage], faiss.Index]:
+    """The passages and their dense index, checked against each other and the manifest."""
     try:
         dense = faiss.read_index(str(index_dir / DENSE_FILE))
-        if isinstance(dense, faiss.IndexHNSW):
-            dense.hnsw.efSearch = HNSW_EF_SEARCH
-        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
-        documents = [Document(**record) for record in _read_jsonl(index_dir / DOCUMENTS_FILE)]
         passages = [Passage(**record) for record in _read_jsonl(index_dir / PASSAGES_FILE)]
-        aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
-    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+    except _DAMAGE as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
+    if isinstance(dense, faiss.IndexHNSW):
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
     if dense.ntotal != len(passages) or dense.d != manifest.dim or len(passages) != manifest.passages:
         raise IndexLoadError(
             f"damaged index {index_dir}: {dense.ntotal} vectors of dimension {dense.d} for "
             f"{len(passages)} passages, manifest says {manifest.passages} of dimension {manifest.dim}"
         )
+    return passages, dense
+
+
+def load_index(index_dir: Path) -> IndexData:
+    """Load every part of an index directory, checking the parts agree with the manifest."""
+    manifest = read_manifest(index_dir)
+    passages, dense = load_passages_and_vectors(index_dir, manifest)
+    try:
+        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
+        documents = [Document(**record) for record in _read_jsonl(index_dir / DOCUMENTS_FILE)]
+        aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
+    except _DAMAGE as exc:
+        raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
     return IndexData(manifest, documents, passages, dense, lexical, aliases)
