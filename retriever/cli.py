@@ -62,7 +62,7 @@ def _build(args: argparse.Namespace) -> int:
     if not documents:
         raise ValueError(f"no readable .txt articles in {corpus}")
     started = time.perf_counter()
-    manifest = build_index(documents, out, settings, Encoder(settings.model, settings.models_dir))
+    manifest = build_index(documents, out, settings, Encoder.from_settings(settings))
     seconds = time.perf_counter() - started
     print(
         f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
@@ -112,7 +112,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     settings = _settings(chunk_max_chars=args.chunk_max_chars, fusion=args.fusion, fusion_alpha=args.alpha)
     question_set = load_question_set(args.questions)
-    encoder = Encoder(settings.model, settings.models_dir)
+    encoder = Encoder.from_settings(settings)
     if args.index:
         if args.chunk_max_chars or args.distractors:
             raise ValueError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
@@ -193,7 +193,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from retriever.search import Searcher
 
     settings = Settings()
-    encoder = Encoder(settings.model, settings.models_dir)
+    encoder = Encoder.from_settings(settings)
     rows, labels, sources = [], [], []
     for path in args.questions:
         question_set = load_question_set(path)

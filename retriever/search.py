@@ -71,7 +71,7 @@ class Searcher:
     def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
         """Load ``index_dir``, refusing it before any heavy loading if it does not match ``settings``."""
         check_compatible(read_manifest(index_dir), index_dir, settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION)
-        encoder = encoder or Encoder(settings.model, settings.models_dir)
+        encoder = encoder or Encoder.from_settings(settings)
         return cls(load_index(index_dir), encoder, settings)
 
     @property

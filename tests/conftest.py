@@ -24,7 +24,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def encoder(settings: Settings) -> Encoder:
-    return Encoder(settings.model, settings.models_dir)
+    return Encoder.from_settings(settings)
 
 
 @pytest.fixture(scope="session")
