@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,18 +17,19 @@ from tqdm import tqdm
 
 from retriever.aliases import mine_abbreviations
 from retriever.config import Settings
+from retriever.dense import build_dense, describe
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
 from retriever.ingest import CLEANER_VERSION
 from retriever.lexical import LexicalIndex
+from retriever.passage_store import content_hash
 from retriever.segment import chunk_document
 from retriever.store import (
     MANIFEST,
-    IndexData,
     IndexLoadError,
     Manifest,
+    NewIndex,
     corpus_hash,
-    dense_index,
     load_passages_and_vectors,
     read_manifest,
     save_index,
@@ -34,6 +38,9 @@ from retriever.text import NORMALIZER_VERSION, join_lines
 from retriever.tokenize import TOKENIZER_VERSION, add_words
 
 logger = logging.getLogger(__name__)
+
+PARALLEL_TOKENIZING_FROM = 20_000
+"""From this many passages BM25 tokenising runs on every available core (below, starting workers costs more)."""
 
 
 def chunking(settings: Settings) -> dict[str, int]:
@@ -59,17 +66,36 @@ def build_index(
     encoder: Encoder,
     show_progress: bool = True,
 ) -> Manifest:
-    """Build the index of ``documents`` into ``out_dir`` (replacing it atomically) and return its manifest."""
+    """Build the index of ``documents`` into ``out_dir`` (replacing it atomically) and return its manifest.
+
+    When ``out_dir`` already holds an index, only passages whose text (with its context) is new are embedded;
+    the manifest records how the documents changed and how long each stage took.
+    """
     started = time.perf_counter()
+    clock = StageClock()
     documents = list(documents)
     if not documents:
         raise ValueError("no documents to index")
+    previous = previous_index(out_dir, encoder)
+    changes = document_changes(previous.document_hashes, documents)
+    logger.info("documents: %(new)d new, %(changed)d changed, %(removed)d removed, %(unchanged)d unchanged", changes)
+    clock.lap("previous index")
     passages = passages_of(documents, settings, show_progress)
     texts = [matching_text(passage) for passage in passages]
-    vectors, reused = _embed_reusing(texts, previous_vectors(out_dir, encoder), encoder, settings, show_progress)
+    clock.lap("chunk")
+    vectors, reused = _embed_reusing(texts, previous.vectors, encoder, settings, show_progress)
+    del previous  # its vectors are a full copy of the old dense index
+    clock.lap("embed")
     aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
     add_words(short for short, _ in aliases)
-    lexical = LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b)
+    clock.lap("aliases")
+    processes = len(os.sched_getaffinity(0)) if len(texts) >= PARALLEL_TOKENIZING_FROM else 1
+    lexical = LexicalIndex.build(
+        texts, k1=settings.bm25_k1, b=settings.bm25_b, processes=processes, show_progress=show_progress
+    )
+    clock.lap("bm25")
+    dense = build_dense(vectors, settings.exact_search_up_to, show_progress)
+    clock.lap("dense")
     manifest = Manifest(
         model=encoder.name,
         dim=encoder.dim,
@@ -79,8 +105,10 @@ def build_index(
         chunking=chunking(settings),
         extra={
             "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
-            "dense": "flat" if len(passages) <= settings.exact_search_up_to else "hnsw",
+            "dense": describe(dense),
             "reused_vectors": reused,
+            "document_changes": changes,
+            "stage_seconds": clock.seconds,
         },
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
@@ -88,32 +116,61 @@ def build_index(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
-    save_index(
-        out_dir,
-        IndexData(manifest, documents, passages, dense_index(vectors, settings.exact_search_up_to), lexical, aliases),
-    )
+    save_index(out_dir, NewIndex(manifest, documents, passages, dense, lexical, aliases), show_progress)
     return manifest
+
+
+class StageClock:
+    """Seconds spent in each named stage, each stage ending where the next begins."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def previous_vectors(index_dir: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Vectors of the index already at ``index_dir`` by passage text, when it was built with this encoder.
+@dataclass(frozen=True)
+class PreviousIndex:
+    """What a rebuild takes from the index it replaces: its vectors by passage text key (only when built with the
+    same encoder) and its documents' content hashes by id."""
 
-    A rebuild then embeds only passages whose text (with its context) is new; anything unusable
-    (no index, another model, damaged files) simply means nothing is reused.
-    """
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    document_hashes: dict[str, str] = field(default_factory=dict)
+
+
+def previous_index(index_dir: Path, encoder: Encoder) -> PreviousIndex:
+    """The reusable parts of the index already at ``index_dir``: anything unusable (no index, damaged files)
+    means nothing is reused, and another model means no vector is."""
     try:
         manifest = read_manifest(index_dir)
+        store, dense = load_passages_and_vectors(index_dir, manifest)
+        hashes = store.document_hashes()
         if manifest.model != encoder.name or manifest.dim != encoder.dim:
-            return {}
-        passages, dense = load_passages_and_vectors(index_dir, manifest)
-    except IndexLoadError:
-        return {}
-    vectors = dense.reconstruct_n(0, dense.ntotal)
-    return {text_key(matching_text(p)): vectors[i] for i, p in enumerate(passages)}
+            return PreviousIndex(document_hashes=hashes)
+        vectors = dense.reconstruct_n(0, dense.ntotal)
+        return PreviousIndex({text_key(matching_text(p)): vectors[i] for i, p in enumerate(store)}, hashes)
+    except (IndexLoadError, sqlite3.Error):
+        return PreviousIndex()
+
+
+def document_changes(previous: dict[str, str], documents: Sequence[Document]) -> dict[str, int]:
+    """How many of ``documents`` are new, changed or unchanged against the previous content hashes, and how many
+    previous documents are gone."""
+    current = {document.doc_id: content_hash(document.text) for document in documents}
+    return {
+        "new": sum(doc_id not in previous for doc_id in current),
+        "changed": sum(doc_id in previous and previous[doc_id] != digest for doc_id, digest in current.items()),
+        "removed": sum(doc_id not in current for doc_id in previous),
+        "unchanged": sum(previous.get(doc_id) == digest for doc_id, digest in current.items()),
+    }
 
 
 def _embed_reusing(

@@ -131,7 +131,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         lambda question, depth: [hit.passage for hit in searcher.search(question, depth, args.mode)],
     )
     seconds = time.perf_counter() - started
-    passages = searcher.data.passages
+    passages = searcher.data.store
     mean_chars = sum(p.end - p.start for p in passages) / len(passages)
     print(
         f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {len(passages)} passages "

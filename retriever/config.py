@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         60, ge=0, description="A shorter paragraph is merged with the next one when both fit in a passage."
     )
     exact_search_up_to: int = Field(
-        200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an HNSW graph."
+        200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an inverted file (IVF)."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     query_encoder: QueryBackend = Field(

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from tqdm import tqdm
 
 from retriever.text import normalize_for_matching
-from retriever.tokenize import tokenize
+from retriever.tokenize import tokenize, tokenize_many
 
 
 class LexicalIndex:
@@ -19,9 +20,24 @@ class LexicalIndex:
         self._bm25 = bm25
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float, b: float, show_progress: bool = False) -> LexicalIndex:
+    def build(
+        cls, texts: Sequence[str], k1: float, b: float, processes: int = 1, show_progress: bool = False
+    ) -> LexicalIndex:
+        """BM25 of ``texts``, tokenised in ``processes`` processes. Tokens become vocabulary ids as they arrive,
+        so a large corpus is never held as strings all at once."""
+        vocabulary: dict[str, int] = {}
+        token_ids = [
+            [vocabulary.setdefault(token, len(vocabulary)) for token in tokens]
+            for tokens in tqdm(
+                tokenize_many(texts, processes),
+                total=len(texts),
+                desc="tokenising",
+                unit="passage",
+                disable=not show_progress,
+            )
+        ]
         bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index([tokenize(text) for text in texts], show_progress=show_progress)
+        bm25.index((token_ids, vocabulary), show_progress=show_progress)
         return cls(bm25)
 
     def save(self, directory: Path) -> None:
@@ -29,6 +45,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> LexicalIndex:
+        """The saved index; with ``mmap`` its score matrix stays on disk, paged in as queries touch it."""
         return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False))
 
     def term_tokens(self, term: str) -> list[str]:

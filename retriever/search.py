@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from retriever.embed import Encoder, load_reranker
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
+from retriever.passage_store import PassageStore
 from retriever.store import IndexData, Manifest, check_compatible, load_index, read_manifest
 from retriever.text import NORMALIZER_VERSION, join_lines
 from retriever.tokenize import TOKENIZER_VERSION, add_words, tokenize
@@ -38,13 +40,42 @@ class SearchHit:
     sentence: str
 
 
+class CandidatePassages:
+    """The passages of a query's candidates, fetched from the store in batches as ranking steps first need them."""
+
+    def __init__(self, store: PassageStore, ids: np.ndarray) -> None:
+        self._store = store
+        self._ids = ids
+        self._fetched: dict[int, Passage] = {}
+
+    def get(self, positions: Sequence[int]) -> list[Passage]:
+        """The passages at these positions of the candidate list."""
+        missing = [k for k in dict.fromkeys(positions) if k not in self._fetched]
+        if missing:
+            self._fetched.update(zip(missing, self._store.get_many(self._ids[missing].tolist()), strict=True))
+        return [self._fetched[k] for k in positions]
+
+
 @dataclass(frozen=True)
 class Candidates:
-    """Passage indexes with their dense (cosine) and lexical (BM25) scores, aligned."""
+    """Passage indexes with their dense (cosine) and lexical (BM25) scores, aligned, and their passages."""
 
     ids: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
+    passages: CandidatePassages
+
+
+def top_positions(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` highest scores, best first, ties in position order: a partial selection,
+    linear in ``len(scores)``, then a sort of the selected few."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = np.flatnonzero(scores > threshold)
+    tied = np.flatnonzero(scores == threshold)[: n - len(above)]
+    selected = np.concatenate([above, tied])
+    return selected[np.lexsort((selected, -scores[selected]))]
 
 
 def highlight_terms(query: str) -> list[str]:
@@ -59,13 +90,9 @@ class Searcher:
         self.data = data
         self.encoder = encoder
         self.settings = settings
-        self._documents = {d.doc_id: d for d in data.documents}
         self.reranker = load_reranker(settings.reranker) if settings.reranker else None
         self.expander = QueryExpander(default_gazetteer().with_aliases(data.aliases), settings.translate_queries)
         add_words(short for short, _ in data.aliases)
-        self._passages_by_doc: dict[str, list[Passage]] = {}
-        for passage in data.passages:
-            self._passages_by_doc.setdefault(passage.doc_id, []).append(passage)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
@@ -79,10 +106,10 @@ class Searcher:
         return self.data.manifest
 
     def document(self, doc_id: str) -> Document | None:
-        return self._documents.get(doc_id)
+        return self.data.store.document(doc_id)
 
     def passages_of(self, doc_id: str) -> list[Passage]:
-        return self._passages_by_doc.get(doc_id, [])
+        return self.data.store.passages_of(doc_id)
 
     def _dense_scores_for(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
         if not ids.size:
@@ -91,14 +118,14 @@ class Searcher:
 
     def _candidates(self, plan: QueryPlan, mode: SearchMode, n: int) -> Candidates:
         """Passages worth scoring: the top ``n`` of each ranking the mode uses, with both scores."""
-        total = len(self.data.passages)
+        total = len(self.data.store)
         vector = self.encoder.encode_query(plan.dense_text)
         extra = [(group, 1.0) for group in plan.name_groups]
         extra += [(group, self.settings.translation_weight) for group in plan.translation_groups]
         lexical_all = (
             self.data.lexical.scores(plan.query, extra) if mode != "dense" else np.zeros(total, dtype=np.float32)
         )
-        lexical_ids = np.argsort(-lexical_all, kind="stable")[:n]
+        lexical_ids = top_positions(lexical_all, n)
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
         if mode == "lexical":
             ids = lexical_ids
@@ -106,7 +133,12 @@ class Searcher:
             _, dense_ids = self.data.dense.search(vector[None, :], n)
             ids = np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids])
             ids = ids[np.sort(np.unique(ids, return_index=True)[1])]
-        return Candidates(ids=ids, dense=self._dense_scores_for(vector, ids), lexical=lexical_all[ids])
+        return Candidates(
+            ids=ids,
+            dense=self._dense_scores_for(vector, ids),
+            lexical=lexical_all[ids],
+            passages=CandidatePassages(self.data.store, ids),
+        )
 
     def _rank_scores(self, candidates: Candidates, mode: SearchMode) -> np.ndarray:
         if mode == "lexical":
@@ -126,16 +158,21 @@ class Searcher:
         """
         top_k = top_k or self.settings.default_top_k
         plan = plan or self.expander.plan(query)
-        n = min(max(self.settings.candidates, top_k), len(self.data.passages))
+        n = min(max(self.settings.candidates, top_k), len(self.data.store))
         candidates = self._candidates(plan, mode, n)
         scores = self._rank_scores(candidates, mode)
         if mode == "hybrid" and self.settings.answer_type_weight > 0:
             scores = self._favour_answer_type(query, candidates, scores)
         if mode == "hybrid" and self.reranker is not None:
             scores = self._rerank(query, candidates, scores)
-        order = self._distinct(candidates.ids, np.argsort(-scores, kind="stable"), top_k)
+        kept = self._distinct(candidates.passages, np.argsort(-scores, kind="stable"), top_k)
         terms = highlight_terms(query) + plan.added_terms
-        return [self._hit(candidates, scores, k, terms) for k in order]
+        passages = candidates.passages.get(kept)
+        documents = self.data.store.documents({passage.doc_id for passage in passages})
+        return [
+            self._hit(candidates, scores, k, passage, documents[passage.doc_id], terms)
+            for k, passage in zip(kept, passages, strict=True)
+        ]
 
     def _favour_answer_type(self, query: str, candidates: Candidates, scores: np.ndarray) -> np.ndarray:
         """Raise the best-ranked passages that hold an answer of the kind the question asks for
@@ -143,42 +180,48 @@ class Searcher:
         if classify_question(query) == "other":
             return scores
         boosted = scores.copy()
-        for k in np.argsort(-scores, kind="stable")[: self.settings.answer_type_depth].tolist():
-            text = join_lines(self.data.passages[int(candidates.ids[k])].text)
-            if extract_answer(query, text) is not None:
+        top = np.argsort(-scores, kind="stable")[: self.settings.answer_type_depth].tolist()
+        for k, passage in zip(top, candidates.passages.get(top), strict=True):
+            if extract_answer(query, join_lines(passage.text)) is not None:
                 boosted[k] += self.settings.answer_type_weight
         return boosted
 
     def _rerank(self, query: str, candidates: Candidates, scores: np.ndarray) -> np.ndarray:
         """Reorder the top passages by the cross-encoder; they rank above the rest, whose order is kept."""
         top = np.argsort(-scores, kind="stable")[: self.settings.rerank_depth]
-        pairs = [(query, matching_text(self.data.passages[int(candidates.ids[k])])) for k in top.tolist()]
+        pairs = [(query, matching_text(passage)) for passage in candidates.passages.get(top.tolist())]
         rerank_scores = np.asarray(self.reranker.predict(pairs, show_progress_bar=False), dtype=np.float32)
         reranked = scores - scores.max() - 1.0 + min(0.0, float(rerank_scores.min()))
         reranked[top] = rerank_scores
         return reranked
 
-    def _distinct(self, ids: np.ndarray, order: np.ndarray, top_k: int) -> list[int]:
-        """The first ``top_k`` of ``order`` skipping passages that nearly repeat a better-ranked one."""
+    @staticmethod
+    def _distinct(passages: CandidatePassages, order: np.ndarray, top_k: int) -> list[int]:
+        """The first ``top_k`` of ``order`` skipping passages that nearly repeat a better-ranked one; passages are
+        fetched ``top_k`` at a time, as the walk down ``order`` reaches them."""
         kept: list[int] = []
         seen: list[frozenset[str]] = []
-        for k in order.tolist():
-            grams = shingles(self.data.passages[int(ids[k])].text)
-            if any(near_duplicate(grams, other) for other in seen):
-                continue
-            kept.append(k)
-            seen.append(grams)
-            if len(kept) == top_k:
-                break
+        for first in range(0, len(order), top_k):
+            window = order[first : first + top_k].tolist()
+            for k, passage in zip(window, passages.get(window), strict=True):
+                grams = shingles(passage.text)
+                if any(near_duplicate(grams, other) for other in seen):
+                    continue
+                kept.append(k)
+                seen.append(grams)
+                if len(kept) == top_k:
+                    return kept
         return kept
 
-    def _hit(self, candidates: Candidates, scores: np.ndarray, k: int, terms: list[str]) -> SearchHit:
-        passage = self.data.passages[int(candidates.ids[k])]
+    @staticmethod
+    def _hit(
+        candidates: Candidates, scores: np.ndarray, k: int, passage: Passage, document: Document, terms: list[str]
+    ) -> SearchHit:
         display = join_lines(passage.text)
         start, end = best_sentence(display, terms)
         return SearchHit(
             passage=passage,
-            document=self._documents[passage.doc_id],
+            document=document,
             text=display,
             score=float(scores[k]),
             dense_score=float(candidates.dense[k]),

@@ -1,4 +1,4 @@
-"""The index directory: FAISS vectors, BM25, passages and a manifest, saved and loaded as one."""
+"""The index directory: FAISS vectors, BM25, the passage store and a manifest, saved and loaded as one."""
 
 from __future__ import annotations
 
@@ -6,23 +6,24 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import faiss
-import numpy as np
 
+from retriever.dense import read_dense, write_dense
 from retriever.documents import Document, Passage
 from retriever.lexical import LexicalIndex
+from retriever.passage_store import PassageStore, write_store
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 DENSE_FILE = "dense.faiss"
 LEXICAL_DIR = "bm25"
-DOCUMENTS_FILE = "documents.jsonl"
-PASSAGES_FILE = "passages.jsonl"
+STORE_FILE = "passages.sqlite"
 ALIASES_FILE = "aliases.json"
 
 
@@ -53,14 +54,27 @@ class Manifest:
 
 
 @dataclass
-class IndexData:
+class NewIndex:
+    """What a build writes into an index directory."""
+
     manifest: Manifest
-    documents: list[Document]
-    passages: list[Passage]
+    documents: Sequence[Document]
+    passages: Sequence[Passage]
     dense: faiss.Index
     lexical: LexicalIndex
     aliases: list[tuple[str, str]] = field(default_factory=list)
     """(short form, full name) pairs mined from the corpus at build time."""
+
+
+@dataclass
+class IndexData:
+    """A loaded index: documents and passages stay on disk in the store, the dense and BM25 arrays are mapped."""
+
+    manifest: Manifest
+    store: PassageStore
+    dense: faiss.Index
+    lexical: LexicalIndex
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
 
 def corpus_hash(documents: Iterable[Document]) -> str:
@@ -72,37 +86,7 @@ def corpus_hash(documents: Iterable[Document]) -> str:
     return digest.hexdigest()
 
 
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 256
-
-
-def dense_index(vectors: np.ndarray, exact_up_to: int = 200_000) -> faiss.Index:
-    """Inner-product search over unit vectors (cosine similarity): exact while the corpus is small enough
-    for a linear scan, an HNSW graph beyond ``exact_up_to`` passages (the vectors stay stored in full)."""
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) <= exact_up_to:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    index.add(vectors)
-    return index
-
-
-def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def save_index(out_dir: Path, data: IndexData) -> None:
+def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> None:
     """Write the index into a sibling temporary directory, then swap it into ``out_dir``.
 
     A reader never sees a half-written index: either the old directory or the new one.
@@ -113,10 +97,9 @@ def save_index(out_dir: Path, data: IndexData) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        faiss.write_index(data.dense, str(staging / DENSE_FILE))
+        write_dense(data.dense, staging / DENSE_FILE)
         data.lexical.save(staging / LEXICAL_DIR)
-        _write_jsonl(staging / DOCUMENTS_FILE, (d.to_dict() for d in data.documents))
-        _write_jsonl(staging / PASSAGES_FILE, (p.to_dict() for p in data.passages))
+        write_store(staging / STORE_FILE, data.documents, data.passages, show_progress)
         (staging / ALIASES_FILE).write_text(json.dumps(data.aliases, ensure_ascii=False), encoding="utf-8")
         (staging / MANIFEST).write_text(data.manifest.to_json(), encoding="utf-8")
         retired = out_dir.parent / f".{out_dir.name}.retired-{os.getpid()}"
@@ -158,34 +141,32 @@ def check_compatible(manifest: Manifest, index_dir: Path, model: str, normalizer
         )
 
 
-_DAMAGE = (OSError, RuntimeError, ValueError, TypeError)
+_DAMAGE = (OSError, RuntimeError, ValueError, TypeError, sqlite3.Error)
 
 
-def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[list[Passage], faiss.Index]:
-    """The passages and their dense index, checked against each other and the manifest."""
+def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[PassageStore, faiss.Index]:
+    """The passage store and the (memory-mapped) dense index, checked against each other and the manifest."""
     try:
-        dense = faiss.read_index(str(index_dir / DENSE_FILE))
-        passages = [Passage(**record) for record in _read_jsonl(index_dir / PASSAGES_FILE)]
+        dense = read_dense(index_dir / DENSE_FILE)
+        store = PassageStore(index_dir / STORE_FILE)
     except _DAMAGE as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
-    if isinstance(dense, faiss.IndexHNSW):
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
-    if dense.ntotal != len(passages) or dense.d != manifest.dim or len(passages) != manifest.passages:
+    if dense.ntotal != len(store) or dense.d != manifest.dim or len(store) != manifest.passages:
         raise IndexLoadError(
             f"damaged index {index_dir}: {dense.ntotal} vectors of dimension {dense.d} for "
-            f"{len(passages)} passages, manifest says {manifest.passages} of dimension {manifest.dim}"
+            f"{len(store)} passages, manifest says {manifest.passages} of dimension {manifest.dim}"
         )
-    return passages, dense
+    return store, dense
 
 
 def load_index(index_dir: Path) -> IndexData:
-    """Load every part of an index directory, checking the parts agree with the manifest."""
+    """Load every part of an index directory, checking the parts agree with the manifest. Nothing is read into
+    RAM in full: the dense and BM25 arrays are memory-mapped and passages are fetched from the store per query."""
     manifest = read_manifest(index_dir)
-    passages, dense = load_passages_and_vectors(index_dir, manifest)
+    store, dense = load_passages_and_vectors(index_dir, manifest)
     try:
-        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
-        documents = [Document(**record) for record in _read_jsonl(index_dir / DOCUMENTS_FILE)]
+        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR, mmap=True)
         aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
     except _DAMAGE as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
-    return IndexData(manifest, documents, passages, dense, lexical, aliases)
+    return IndexData(manifest, store, dense, lexical, aliases)

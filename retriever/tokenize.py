@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from retriever.text import normalize_for_matching
 DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.txt"
 
 _WORDLIKE = re.compile(r"\w")
+_TOKENIZE_CHUNK = 512
+_added_words: dict[str, None] = {}
+"""Words taught with ``add_words``, in the order first taught, so that worker processes can be taught them too."""
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +56,9 @@ def add_words(words: Iterable[str]) -> None:
     """Teach the tokenizer more words (e.g. abbreviations mined from a corpus), so that each is one token."""
     segmenter = _segmenter()
     for word in words:
-        segmenter.add_word(normalize_for_matching(word))
+        normalized = normalize_for_matching(word)
+        segmenter.add_word(normalized)
+        _added_words[normalized] = None
 
 
 def tokenize(text: str) -> list[str]:
@@ -62,3 +68,14 @@ def tokenize(text: str) -> list[str]:
         for token in _segmenter().cut_for_search(normalize_for_matching(text))
         if _WORDLIKE.search(token) and not token.isspace()
     ]
+
+
+def tokenize_many(texts: Sequence[str], processes: int = 1) -> Iterator[list[str]]:
+    """``tokenize`` of each text, in order; with ``processes`` > 1 spread over that many worker processes
+    (started fresh, then taught the words this process was taught)."""
+    if processes <= 1:
+        yield from map(tokenize, texts)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes, initializer=add_words, initargs=(list(_added_words),)) as pool:
+        yield from pool.imap(tokenize, texts, chunksize=_TOKENIZE_CHUNK)

@@ -35,13 +35,14 @@ from retriever.aliases import mine_abbreviations
 from retriever.answer import answer_question
 from retriever.build import build_index, matching_text, passages_of
 from retriever.config import Settings
+from retriever.dense import build_dense
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
 from retriever.evaluate import load_seed_jsonl, load_squad
 from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
-from retriever.store import IndexData, Manifest, dense_index, save_index
+from retriever.store import Manifest, NewIndex, save_index
 from retriever.tokenize import add_words
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +134,8 @@ def staged_build(
     vectors, embed_s = timed(lambda: encoder.encode_passages(texts, batch_size=settings.embed_batch_size))
     aliases, aliases_s = timed(lambda: _aliases(documents))
     lexical, bm25_s = timed(lambda: LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b))
-    dense, faiss_s = timed(lambda: dense_index(vectors))
-    data = IndexData(manifest, documents, passages, dense, lexical, aliases)
+    dense, faiss_s = timed(lambda: build_dense(vectors, settings.exact_search_up_to))
+    data = NewIndex(manifest, documents, passages, dense, lexical, aliases)
     _, write_s = timed(lambda: save_index(out_dir, data))
     return {
         "load+repair": load_s,
@@ -188,7 +189,7 @@ def latencies(function: Callable[[str], Any], queries: Sequence[str]) -> list[fl
 
 def floor_query(searcher: Searcher) -> Callable[[str], None]:
     """The least a hybrid query costs: one query embedding, one FAISS search and one BM25 scoring."""
-    n = min(searcher.settings.candidates, len(searcher.data.passages))
+    n = min(searcher.settings.candidates, len(searcher.data.store))
 
     def run(query: str) -> None:
         vector = searcher.encoder.encode_query(query)
@@ -419,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick,
         "corpus": str(args.corpus),
         "build_includes_cmrc_trial": sizes.build_with_cmrc,
-        "query_index_passages": len(searcher.data.passages),
+        "query_index_passages": len(searcher.data.store),
         "in_process_queries": sizes.in_process_queries,
         "http_requests_per_run": sizes.http_requests,
     }

@@ -1,0 +1,21 @@
+"""BM25 built in parallel matches BM25 built in one process, including words taught at run time."""
+
+import numpy as np
+
+from retriever.lexical import LexicalIndex
+from retriever.tokenize import add_words
+
+TEXTS = [
+    "阿荣达赉苏木位于察哈尔右翼前旗。",
+    "乌拉特中旗现有建档立卡脱贫户3906户。",
+    "阿荣达赉苏木的牧民在乌拉特中旗放牧。",
+] * 4
+
+
+def test_parallel_tokenising_builds_the_same_index():
+    add_words(["阿荣达赉苏木"])
+    serial = LexicalIndex.build(TEXTS, k1=0.6, b=0.4)
+    parallel = LexicalIndex.build(TEXTS, k1=0.6, b=0.4, processes=2)
+    for query in ("阿荣达赉苏木", "乌拉特中旗脱贫户", "牧民"):
+        assert np.array_equal(serial.scores(query), parallel.scores(query))
+    assert parallel.term_tokens("阿荣达赉苏木") == ["阿荣达赉苏木"]
