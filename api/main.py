@@ -16,6 +16,7 @@ from api.observability import Metrics, RequestLogMiddleware
 from api.openapi import state_limits
 from api.pool import SearchPool
 from api.routers import admin, ask, documents, health, metrics, search
+from api.routers.page import mount_page
 from retriever.config import Settings, get_settings
 from retriever.search import Searcher
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     state_limits(app, settings)
     for module in (health, search, ask, documents, admin, metrics):
         app.include_router(module.router)
+    mount_page(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.generation import GenerationMode
 
+from api.local_server import running_server
 from api.main import create_app
 from retriever.config import Settings
-from tests.servers import running_server
 
 EXAMPLES_PER_CASE = 30
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())

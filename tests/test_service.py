@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
 from retriever.build import build_index
@@ -23,7 +24,6 @@ from retriever.loader import iter_corpus
 from retriever.search import Searcher
 from retriever.store import DENSE_FILE, read_manifest
 from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS
-from tests.servers import running_server
 
 TOKEN = "test-admin-token"
 QUERY = {"query": "脱贫攻坚 成效", "top_k": 5}

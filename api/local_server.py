@@ -1,4 +1,5 @@
-"""A real uvicorn server on a free loopback port, run in a background thread for the length of a test."""
+"""The app on a real uvicorn server on a free loopback port, in a background thread, and the flags for driving its
+page in Debian's headless Chromium: used by the tests and by scripts/screenshot_page.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ import uvicorn
 from fastapi import FastAPI
 
 STARTUP_TIMEOUT_SECONDS = 120
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses."""
 
 
 def free_port() -> int:
@@ -30,7 +43,7 @@ def running_server(app: FastAPI) -> Iterator[str]:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
+            raise RuntimeError("the local server did not start")
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
