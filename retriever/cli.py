@@ -167,7 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
         if status:
             return status
     searcher = Searcher.open(settings.index_dir, settings)
-    uvicorn.run(create_app(settings, searcher=searcher), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings, searcher=searcher), host=args.host, port=args.port, access_log=False)
     return 0
 
 
