@@ -1,16 +1,31 @@
-"""What routes receive by injection: the loaded searcher and validated inputs."""
+"""What routes receive by injection: the served searcher, the search pool and validated inputs."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import Request
 
 from api.errors import InvalidInput
+from api.pool import SearchPool
 from retriever.config import Settings
 from retriever.search import Searcher
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""JSON can carry an unpaired surrogate (``"\\ud800"``), which is not a character and cannot be encoded back."""
+
 
 def get_searcher(request: Request) -> Searcher:
-    return request.app.state.searcher
+    """The index being served, read once per request so that a reload never mixes two indexes in one answer."""
+    return request.app.state.slot.searcher
+
+
+def get_pool(request: Request) -> SearchPool:
+    return request.app.state.pool
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 def checked_text(text: str, settings: Settings, field: str) -> str:
@@ -20,6 +35,8 @@ def checked_text(text: str, settings: Settings, field: str) -> str:
         raise InvalidInput(f"{field}: must not be empty or whitespace only")
     if len(text) > settings.max_query_chars:
         raise InvalidInput(f"{field}: longer than {settings.max_query_chars} characters ({len(text)})")
+    if bad := _SURROGATE.search(text):
+        raise InvalidInput(f"{field}: contains an unpaired surrogate (U+{ord(bad.group()):04X}), which is not a character")
     return text
 
 

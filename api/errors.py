@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.pool import Overloaded
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,8 +18,18 @@ class InvalidInput(ValueError):
     """A request that is well-formed JSON but asks for something the service refuses."""
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
@@ -45,8 +57,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else "http_error"
-        return error_response(exc.status_code, code, str(exc.detail))
+        code = _CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        request.app.state.metrics.overloaded.inc()
+        retry_after = request.app.state.settings.retry_after_seconds
+        return error_response(
+            503, "overloaded", f"the server is busy ({exc}); retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

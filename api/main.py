@@ -1,4 +1,4 @@
-"""The FastAPI application: loads the index once at start-up and mounts the routers."""
+"""The FastAPI application: loads the index once at start-up, then serves it until a reload swaps it."""
 
 from __future__ import annotations
 
@@ -7,32 +7,42 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.routers import ask, documents, health, search
-from retriever.answer import answer_question
+from api.index_slot import IndexSlot, warm_up
+from api.limits import BodySizeLimitMiddleware
+from api.observability import Metrics, RequestLogMiddleware
+from api.openapi import state_limits
+from api.pool import SearchPool
+from api.routers import admin, ask, documents, health, metrics, search
+from api.routers.page import mount_page
 from retriever.config import Settings, get_settings
 from retriever.search import Searcher
 
 logger = logging.getLogger(__name__)
 
-# Touches every lazily loaded part (encoder, jieba, gazetteer, CC-CEDICT, part-of-speech tagger) before traffic.
-WARM_UP_QUESTION = "Where was the poverty alleviation work of 包头市 carried out?"
-
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
-    """The app; pass ``searcher`` to serve an already-loaded index (tests), else ``settings.index_dir`` loads at start."""
+    """The app; pass ``searcher`` to serve an already-loaded index, else ``settings.index_dir`` loads at start."""
+    settings = settings or get_settings()
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if searcher is None:
-            resolved = settings or get_settings()
-            app.state.searcher = Searcher.open(resolved.index_dir, resolved)
-            logger.info("loaded index %s (%d passages)", resolved.index_dir, app.state.searcher.manifest.passages)
-        else:
-            app.state.searcher = searcher
-        answer_question(app.state.searcher, WARM_UP_QUESTION)
-        yield
+        loaded = searcher or Searcher.open(settings.index_dir, settings)
+        warm_up(loaded)
+        slot = IndexSlot(loaded)
+        pool = SearchPool(settings.search_threads, settings.queue_limit)
+        app.state.slot, app.state.pool = slot, pool
+        app_metrics.passages.set_function(lambda: slot.searcher.manifest.passages)
+        app_metrics.documents.set_function(lambda: slot.searcher.manifest.documents)
+        app_metrics.in_flight.set_function(lambda: pool.in_flight)
+        logger.info("serving index %s (%d passages)", settings.index_dir, loaded.manifest.passages)
+        try:
+            yield
+        finally:
+            pool.shutdown()
 
     app = FastAPI(
         title="Chinese-first passage retrieval",
@@ -40,7 +50,14 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings, app.state.metrics = settings, app_metrics
     install_error_handlers(app)
-    for module in (health, search, ask, documents):
+    state_limits(app, settings)
+    for module in (health, search, ask, documents, admin, metrics):
         app.include_router(module.router)
+    mount_page(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware, metrics=app_metrics)
     return app

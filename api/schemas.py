@@ -8,8 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retriever.expand import QueryPlan
 from retriever.search import SearchHit
+from retriever.store import Manifest
 
 Mode = Literal["hybrid", "dense", "lexical"]
+INDEX_FIELD = Field(..., description="Which index answered: its corpus hash and build time (changes with a reload).")
+
+
+def index_version(manifest: Manifest) -> str:
+    return f"{manifest.corpus_hash[:16]}@{manifest.built_at}"
 
 
 class SearchRequest(BaseModel):
@@ -89,6 +95,7 @@ class QueryExpansion(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
+    index: str = INDEX_FIELD
     expansion: QueryExpansion
     results: list[SearchResult]
     took_ms: float
@@ -96,6 +103,7 @@ class SearchResponse(BaseModel):
 
 class AskResponse(BaseModel):
     question: str
+    index: str = INDEX_FIELD
     kind: str = Field(..., description="quantity, person, place, time, organization, list or other.")
     answer: str | None = Field(
         ..., description="The shortest answering span (or the evidence sentence for open questions); null when weak."
@@ -130,7 +138,17 @@ class HealthResponse(BaseModel):
     passages: int
     documents: int
     model: str
-    index: str
+    index: str = INDEX_FIELD
+    index_dir: str
+    built_at: str
+
+
+class ReloadResponse(BaseModel):
+    status: Literal["reloaded"]
+    index: str = INDEX_FIELD
+    passages: int
+    documents: int
+    took_ms: float
 
 
 class ErrorBody(BaseModel):

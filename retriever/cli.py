@@ -156,9 +156,9 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from retriever.store import MANIFEST, check_compatible, read_manifest
-    from retriever.text import NORMALIZER_VERSION
-    from retriever.tokenize import TOKENIZER_VERSION
+    from api.main import create_app
+    from retriever.search import Searcher
+    from retriever.store import MANIFEST
 
     settings = Settings()
     if not (settings.index_dir / MANIFEST).is_file():
@@ -166,10 +166,8 @@ def _serve(args: argparse.Namespace) -> int:
         status = build_main([])
         if status:
             return status
-    check_compatible(
-        read_manifest(settings.index_dir), settings.index_dir, settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION
-    )
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port)
+    searcher = Searcher.open(settings.index_dir, settings)
+    uvicorn.run(create_app(settings, searcher=searcher), host=args.host, port=args.port, access_log=False)
     return 0
 
 

