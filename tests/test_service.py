@@ -125,9 +125,12 @@ def test_a_rebuild_is_picked_up_by_reload(live_client, live_settings, two_indexe
     assert after["documents"] == 2
 
 
-def test_a_damaged_index_is_refused_and_the_old_one_keeps_serving(live_client, live_settings):
+def test_a_damaged_index_is_refused_and_the_old_one_keeps_serving(live_client, live_settings, tmp_path):
     before = live_client.get("/health").json()["index"]
-    (live_settings.index_dir / DENSE_FILE).write_bytes(b"truncated")
+    damaged = tmp_path / "damaged"
+    shutil.copytree(live_settings.index_dir, damaged)
+    (damaged / DENSE_FILE).write_bytes(b"truncated")
+    install(damaged, live_settings.index_dir)
     response = reload(live_client)
     assert response.status_code == 409
     assert "still serving the previous index" in response.json()["error"]["message"]
