@@ -24,7 +24,7 @@ def get_pool(request: Request) -> SearchPool:
     return request.app.state.pool
 
 
-def get_settings(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -133,10 +133,6 @@ class StageClock:
         self._last = now
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class PreviousIndex:
     """What a rebuild takes from the index it replaces: its vectors by passage text key (only when built with the
@@ -156,7 +152,7 @@ def previous_index(index_dir: Path, encoder: Encoder) -> PreviousIndex:
         if manifest.model != encoder.name or manifest.dim != encoder.dim:
             return PreviousIndex(document_hashes=hashes)
         vectors = dense.reconstruct_n(0, dense.ntotal)
-        return PreviousIndex({text_key(matching_text(p)): vectors[i] for i, p in enumerate(store)}, hashes)
+        return PreviousIndex({content_hash(matching_text(p)): vectors[i] for i, p in enumerate(store)}, hashes)
     except (IndexLoadError, sqlite3.Error):
         return PreviousIndex()
 
@@ -177,7 +173,7 @@ def _embed_reusing(
     texts: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, show_progress: bool
 ) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``, embedding only those not in ``known``; also returns how many were reused."""
-    keys = [text_key(text) for text in texts]
+    keys = [content_hash(text) for text in texts]
     missing = [i for i, key in enumerate(keys) if key not in known]
     if show_progress:
         logger.info("embedding %d new passages, reusing %d", len(missing), len(texts) - len(missing))

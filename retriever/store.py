@@ -102,14 +102,20 @@ def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> No
         write_store(staging / STORE_FILE, data.documents, data.passages, show_progress)
         (staging / ALIASES_FILE).write_text(json.dumps(data.aliases, ensure_ascii=False), encoding="utf-8")
         (staging / MANIFEST).write_text(data.manifest.to_json(), encoding="utf-8")
-        retired = out_dir.parent / f".{out_dir.name}.retired-{os.getpid()}"
-        if out_dir.exists():
-            out_dir.rename(retired)
-        staging.rename(out_dir)
-        shutil.rmtree(retired, ignore_errors=True)
+        replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def replace_directory(staging: Path, out_dir: Path) -> None:
+    """Put the finished directory ``staging`` at ``out_dir`` by renames, removing whatever was there: a server
+    still reading the old index keeps its open files, and a new reader finds the old index or the new one."""
+    retired = out_dir.parent / f".{out_dir.name}.retired-{os.getpid()}"
+    if out_dir.exists():
+        out_dir.rename(retired)
+    staging.rename(out_dir)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def read_manifest(index_dir: Path) -> Manifest:

@@ -22,7 +22,7 @@ from api.schemas import index_version
 from retriever.build import build_index
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
-from retriever.store import DENSE_FILE, read_manifest
+from retriever.store import DENSE_FILE, read_manifest, replace_directory
 from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS
 
 TOKEN = "test-admin-token"
@@ -43,12 +43,9 @@ def two_indexes(tmp_path_factory, settings, encoder) -> dict[Path, set[str]]:
 
 def install(source: Path, live: Path) -> None:
     """Put a copy of ``source`` at ``live`` the way a rebuild does: staged beside it, then renamed over it."""
-    staging, retired = live.with_name(live.name + ".staging"), live.with_name(live.name + ".retired")
+    staging = live.with_name(live.name + ".staging")
     shutil.copytree(source, staging)
-    if live.exists():
-        live.rename(retired)
-    staging.rename(live)
-    shutil.rmtree(retired, ignore_errors=True)
+    replace_directory(staging, live)
 
 
 @pytest.fixture
@@ -146,7 +143,8 @@ def test_a_failed_rebuild_leaves_the_served_index_whole(live_client, live_settin
 
     monkeypatch.setattr(retriever.store.faiss, "write_index", crash)
     with pytest.raises(OSError):
-        build_index(list(iter_corpus(SAMPLE_CORPUS)), live_settings.index_dir, live_settings, encoder, show_progress=False)
+        documents = list(iter_corpus(SAMPLE_CORPUS))
+        build_index(documents, live_settings.index_dir, live_settings, encoder, show_progress=False)
     monkeypatch.undo()
     assert reload(live_client).status_code == 200
     assert live_client.get("/health").json()["documents"] == 2
@@ -159,7 +157,7 @@ def test_a_damaged_index_stops_start_up_with_one_line(tmp_path, two_indexes):
     env = {**os.environ, "RETRIEVER_INDEX_DIR": str(damaged), "PYTHONPATH": str(PROJECT_ROOT)}
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py")],
-        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

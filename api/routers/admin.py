@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import get_settings
+from api.dependencies import get_app_settings
 from api.schemas import ErrorResponse, ReloadResponse, index_version
 from retriever.config import Settings
 from retriever.store import IndexLoadError
@@ -19,7 +19,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def require_admin(
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: Annotated[Settings, Depends(get_app_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     if settings.admin_token is None:
@@ -39,7 +39,7 @@ def require_admin(
         409: {"model": ErrorResponse, "description": "The index directory cannot serve; the old one stays."},
     },
 )
-async def reload_index(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> ReloadResponse:
+async def reload_index(request: Request, settings: Annotated[Settings, Depends(get_app_settings)]) -> ReloadResponse:
     """Load the index directory again (after a rebuild) and swap it in without dropping a request."""
     try:
         searcher, seconds = await run_in_threadpool(request.app.state.slot.reload, settings)
