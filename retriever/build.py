@@ -25,6 +25,7 @@ from retriever.lexical import LexicalIndex
 from retriever.passage_store import content_hash
 from retriever.segment import chunk_document
 from retriever.store import (
+    FORMAT_VERSION,
     MANIFEST,
     IndexLoadError,
     Manifest,
@@ -201,8 +202,15 @@ def passages_of(documents: Iterable[Document], settings: Settings, show_progress
 
 def index_key(documents: Sequence[Document], settings: Settings) -> str:
     """A name for the index these documents and settings produce: it changes with anything the vectors,
-    tokens or passages depend on, including how passages are cut and what context they carry."""
-    parts = [settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION, f"bm25 {settings.bm25_k1} {settings.bm25_b}"]
+    tokens or passages depend on, including how passages are cut and what context they carry, and with the
+    index format, so that a cache written by an older version is never read."""
+    parts = [
+        settings.model,
+        NORMALIZER_VERSION,
+        TOKENIZER_VERSION,
+        f"bm25 {settings.bm25_k1} {settings.bm25_b}",
+        f"format {FORMAT_VERSION}",
+    ]
     digest = hashlib.sha256("\n".join(parts).encode())
     for passage in passages_of(documents, settings):
         digest.update(f"\n{passage.passage_id}:{passage.start}:{passage.end}\n{matching_text(passage)}".encode())
