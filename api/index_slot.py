@@ -33,15 +33,15 @@ class IndexSlot:
         self._reload_lock = threading.Lock()
 
     def reload(self, settings: Settings) -> tuple[Searcher, float]:
-        """Load ``settings.index_dir`` afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
+        """Load the index ``settings`` point at afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
 
         Raises :class:`retriever.store.IndexLoadError` when the directory cannot serve; the old index stays.
         """
         with self._reload_lock:
             started = time.perf_counter()
-            fresh = Searcher.open(settings.index_dir, settings, encoder=self.searcher.encoder)
+            fresh = Searcher.from_settings(settings, encoder=self.searcher.encoder)
             warm_up(fresh)
             self.searcher = fresh
             seconds = time.perf_counter() - started
-            logger.info("reloaded index %s (%d passages) in %.2f s", settings.index_dir, fresh.manifest.passages, seconds)
+            logger.info("reloaded index %s (%d passages) in %.2f s", fresh.backend.location, fresh.manifest.passages, seconds)
             return fresh, seconds

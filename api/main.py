@@ -24,13 +24,13 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
-    """The app; pass ``searcher`` to serve an already-loaded index, else ``settings.index_dir`` loads at start."""
+    """The app; pass ``searcher`` to serve an already-loaded index, else the index ``settings`` point at loads at start."""
     settings = settings or get_settings()
     app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loaded = searcher or Searcher.open(settings.index_dir, settings)
+        loaded = searcher or Searcher.from_settings(settings)
         warm_up(loaded)
         slot = IndexSlot(loaded)
         pool = SearchPool(settings.search_threads, settings.queue_limit)
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         app_metrics.passages.set_function(lambda: slot.searcher.manifest.passages)
         app_metrics.documents.set_function(lambda: slot.searcher.manifest.documents)
         app_metrics.in_flight.set_function(lambda: pool.in_flight)
-        logger.info("serving index %s (%d passages)", settings.index_dir, loaded.manifest.passages)
+        logger.info("serving index %s (%d passages)", loaded.backend.location, loaded.manifest.passages)
         try:
             yield
         finally:

@@ -139,7 +139,7 @@ class HealthResponse(BaseModel):
     documents: int
     model: str
     index: str = INDEX_FIELD
-    index_dir: str
+    index_dir: str = Field(description="Where the served index lives: its directory, or the Milvus URI and collection.")
     built_at: str
 
 

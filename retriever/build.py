@@ -84,11 +84,10 @@ def build_index(
     passages = passages_of(documents, settings, show_progress)
     texts = [matching_text(passage) for passage in passages]
     clock.lap("chunk")
-    vectors, reused = _embed_reusing(texts, previous.vectors, encoder, settings, show_progress)
+    vectors, reused = embed_reusing(texts, previous.vectors, encoder, settings, show_progress)
     del previous  # its vectors are a full copy of the old dense index
     clock.lap("embed")
-    aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
-    add_words(short for short, _ in aliases)
+    aliases = corpus_aliases(documents)
     clock.lap("aliases")
     processes = len(os.sched_getaffinity(0)) if len(texts) >= PARALLEL_TOKENIZING_FROM else 1
     lexical = LexicalIndex.build(
@@ -97,28 +96,43 @@ def build_index(
     clock.lap("bm25")
     dense = build_dense(vectors, settings.exact_search_up_to, show_progress)
     clock.lap("dense")
-    manifest = Manifest(
+    extra = {
+        "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
+        "dense": describe(dense),
+        "reused_vectors": reused,
+        "document_changes": changes,
+        "stage_seconds": clock.seconds,
+    }
+    manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
+    save_index(out_dir, NewIndex(manifest, documents, passages, dense, lexical, aliases), show_progress)
+    return manifest
+
+
+def corpus_aliases(documents: Iterable[Document]) -> list[tuple[str, str]]:
+    """The (short form, full name) pairs the documents define, their short forms made words for the tokenizer."""
+    aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
+    add_words(short for short, _ in aliases)
+    return aliases
+
+
+def new_manifest(
+    documents: Sequence[Document], passages: int, encoder: Encoder, settings: Settings, extra: dict, started: float
+) -> Manifest:
+    """The manifest of an index of ``documents`` built since ``started`` (a ``time.perf_counter`` reading)."""
+    return Manifest(
         model=encoder.name,
         dim=encoder.dim,
         normalizer=NORMALIZER_VERSION,
         tokenizer=TOKENIZER_VERSION,
         cleaner=CLEANER_VERSION,
         chunking=chunking(settings),
-        extra={
-            "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
-            "dense": describe(dense),
-            "reused_vectors": reused,
-            "document_changes": changes,
-            "stage_seconds": clock.seconds,
-        },
+        extra=extra,
         corpus_hash=corpus_hash(documents),
         documents=len(documents),
-        passages=len(passages),
+        passages=passages,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
-    save_index(out_dir, NewIndex(manifest, documents, passages, dense, lexical, aliases), show_progress)
-    return manifest
 
 
 class StageClock:
@@ -170,7 +184,7 @@ def document_changes(previous: dict[str, str], documents: Sequence[Document]) ->
     }
 
 
-def _embed_reusing(
+def embed_reusing(
     texts: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, show_progress: bool
 ) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``, embedding only those not in ``known``; also returns how many were reused."""

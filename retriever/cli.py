@@ -10,13 +10,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from retriever.config import Settings
 from retriever.documents import Document
 from retriever.store import IndexLoadError
+
+if TYPE_CHECKING:
+    from retriever.embed import Encoder
+    from retriever.search import Searcher
 
 logger = logging.getLogger("retriever")
 
@@ -46,6 +50,12 @@ def build_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="index directory to write (default: index/default)")
     parser.add_argument("--chunk-max-chars", type=int, help="longest passage in characters")
     parser.add_argument("--model", help="embedding model name or path")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="with RETRIEVER_MILVUS_URI: build a new collection and move the alias to it, instead of updating "
+        "the live collection in place",
+    )
     return _run(_build, parser, argv)
 
 
@@ -62,7 +72,18 @@ def _build(args: argparse.Namespace) -> int:
     if not documents:
         raise ValueError(f"no readable .txt articles in {corpus}")
     started = time.perf_counter()
-    manifest = build_index(documents, out, settings, Encoder.from_settings(settings))
+    encoder = Encoder.from_settings(settings)
+    if settings.milvus_uri:
+        from retriever.backend import index_location
+        from retriever.milvus.writer import build_milvus
+
+        if args.out:
+            raise ValueError(
+                "--out names an index directory; with RETRIEVER_MILVUS_URI set the index is a Milvus collection"
+            )
+        manifest, out = build_milvus(documents, settings, encoder, full=args.full), index_location(settings)
+    else:
+        manifest = build_index(documents, out, settings, encoder)
     seconds = time.perf_counter() - started
     print(
         f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
@@ -103,8 +124,24 @@ def _documents_of(source: Path, settings: Settings) -> list[Document]:
     return load_squad(source).documents
 
 
+def _cached_searcher(documents: list[Document], settings: Settings, encoder: Encoder) -> Searcher:
+    """A searcher over ``documents``, built once per corpus and settings: an index directory under the cache, or with
+    a Milvus URI set, a collection there named after the same key."""
+    from retriever.build import cached_index, index_key
+    from retriever.search import Searcher
+
+    if not settings.milvus_uri:
+        return Searcher.open(cached_index(documents, settings, encoder), settings, encoder)
+    from retriever.backend import index_exists
+    from retriever.milvus.writer import build_milvus
+
+    settings = settings.model_copy(update={"milvus_collection": f"cache_{index_key(documents, settings)}"})
+    if not index_exists(settings):
+        build_milvus(documents, settings, encoder, full=True)
+    return Searcher.from_settings(settings, encoder)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
-    from retriever.build import cached_index
     from retriever.embed import Encoder
     from retriever.evaluate import evaluate, format_report, load_question_set
     from retriever.loader import iter_corpus
@@ -116,32 +153,30 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.index:
         if args.chunk_max_chars or args.distractors:
             raise ValueError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
-        index_dir = args.index
+        searcher = Searcher.open(args.index, settings, encoder)
     else:
         documents = question_set.documents or list(
             iter_corpus(args.corpus or settings.corpus_dir, max_bytes=settings.max_file_bytes)
         )
         if args.distractors:
             documents += _documents_of(args.distractors, settings)
-        index_dir = cached_index(documents, settings, encoder)
-    searcher = Searcher.open(index_dir, settings, encoder)
+        searcher = _cached_searcher(documents, settings, encoder)
     started = time.perf_counter()
     report = evaluate(
         question_set.questions,
         lambda question, depth: [hit.passage for hit in searcher.search(question, depth, args.mode)],
     )
     seconds = time.perf_counter() - started
-    passages = searcher.data.store
-    mean_chars = sum(p.end - p.start for p in passages) / len(passages)
+    passages = len(searcher.backend)
     print(
-        f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {len(passages)} passages "
-        f"(mean {mean_chars:.0f} chars, max {searcher.manifest.chunking['max_chars']}), "
+        f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {passages} passages "
+        f"(max {searcher.manifest.chunking['max_chars']} chars) in {searcher.backend.location}, "
         f"{1000 * seconds / max(report['n'], 1):.1f} ms/question"
     )
     print(format_report(report))
     if args.json_out:
         figures = {key: value for key, value in report.items() if key != "ranks"}
-        figures.update(mode=args.mode, passages=len(passages), mean_passage_chars=round(mean_chars, 1))
+        figures.update(mode=args.mode, passages=passages, backend=searcher.backend.location)
         args.json_out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 
@@ -157,16 +192,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
+    from retriever.backend import index_exists, index_location
     from retriever.search import Searcher
-    from retriever.store import MANIFEST
 
     settings = Settings()
-    if not (settings.index_dir / MANIFEST).is_file():
-        print(f"no index at {settings.index_dir}: building it from {settings.corpus_dir}", file=sys.stderr)
+    if not index_exists(settings):
+        print(f"no index in {index_location(settings)}: building it from {settings.corpus_dir}", file=sys.stderr)
         status = build_main([])
         if status:
             return status
-    searcher = Searcher.open(settings.index_dir, settings)
+    searcher = Searcher.from_settings(settings)
     uvicorn.run(create_app(settings, searcher=searcher), host=args.host, port=args.port, access_log=False)
     return 0
 
@@ -183,12 +218,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from retriever.answer import CALIBRATION_FILE
-    from retriever.build import cached_index
     from retriever.calibration import fit, labelled_features, probabilities, reliability
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
     from retriever.loader import iter_corpus
-    from retriever.search import Searcher
 
     settings = Settings()
     encoder = Encoder.from_settings(settings)
@@ -196,17 +229,21 @@ def _calibrate(args: argparse.Namespace) -> int:
     for path in args.questions:
         question_set = load_question_set(path)
         documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
-        searcher = Searcher.open(cached_index(documents, settings, encoder), settings, encoder)
+        searcher = _cached_searcher(documents, settings, encoder)
         features, truth = labelled_features(searcher, question_set.questions)
         rows.append(features)
         labels.append(truth)
         sources.append(path.name)
     weights = fit(np.vstack(rows), np.concatenate(labels))
-    report = {name: reliability(probabilities(weights, f), t) | {"n": len(t), "right": int(t.sum())}
-              for name, f, t in zip(sources, rows, labels)}
+    report = {
+        name: reliability(probabilities(weights, f), t) | {"n": len(t), "right": int(t.sum())}
+        for name, f, t in zip(sources, rows, labels)
+    }
     out = args.out or CALIBRATION_FILE
     out.write_text(json.dumps({"weights": weights, "fitted_on": report}, ensure_ascii=False, indent=2) + "\n")
     for name, figures in report.items():
-        print(f"{name}: {figures['right']}/{figures['n']} evidence sentences hold the answer, expected calibration error {figures['ece']}")
+        print(
+            f"{name}: {figures['right']}/{figures['n']} evidence sentences hold the answer, expected calibration error {figures['ece']}"
+        )
     print(f"weights → {out}")
     return 0

@@ -59,6 +59,22 @@ class Settings(BaseSettings):
     exact_search_up_to: int = Field(
         200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an inverted file (IVF)."
     )
+    milvus_uri: str | None = Field(
+        None,
+        description="Serve and build a Milvus collection instead of index_dir: a file path runs Milvus Lite "
+        "in-process, http://host:19530 reaches a Milvus standalone or distributed cluster.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus credentials (user:password or an API key).")
+    milvus_collection: str = Field(
+        "retriever",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,180}$",
+        description="The collection alias the service reads; a full rebuild creates a new collection and moves it.",
+    )
+    milvus_hnsw_m: int = Field(16, ge=4, le=64, description="HNSW graph degree of the Milvus dense index.")
+    milvus_hnsw_ef_construction: int = Field(200, ge=8, le=1024)
+    milvus_hnsw_ef: int = Field(
+        256, ge=8, le=4096, description="HNSW search breadth in Milvus (raised to the candidate count when lower)."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     query_encoder: QueryBackend = Field(
         "onnx-int8",

@@ -10,18 +10,19 @@ import numpy as np
 
 from retriever.aliases import default_gazetteer
 from retriever.answer_span import classify_question, extract_answer
+from retriever.backend import LexicalQuery, SearchBackend, open_backend
 from retriever.build import matching_text
 from retriever.config import SearchMode, Settings
 from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder, load_reranker
+from retriever.embedded import EmbeddedBackend
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
-from retriever.passage_store import PassageStore
-from retriever.store import IndexData, Manifest, check_compatible, load_index, read_manifest
-from retriever.text import NORMALIZER_VERSION, join_lines
-from retriever.tokenize import TOKENIZER_VERSION, add_words, tokenize
+from retriever.store import Manifest
+from retriever.text import join_lines
+from retriever.tokenize import add_words, tokenize
 
 MIN_HIGHLIGHT_TERM_CHARS = 2
 
@@ -41,10 +42,10 @@ class SearchHit:
 
 
 class CandidatePassages:
-    """The passages of a query's candidates, fetched from the store in batches as ranking steps first need them."""
+    """The passages of a query's candidates, fetched from the backend in batches as ranking steps first need them."""
 
-    def __init__(self, store: PassageStore, ids: np.ndarray) -> None:
-        self._store = store
+    def __init__(self, backend: SearchBackend, ids: np.ndarray) -> None:
+        self._backend = backend
         self._ids = ids
         self._fetched: dict[int, Passage] = {}
 
@@ -52,30 +53,18 @@ class CandidatePassages:
         """The passages at these positions of the candidate list."""
         missing = [k for k in dict.fromkeys(positions) if k not in self._fetched]
         if missing:
-            self._fetched.update(zip(missing, self._store.get_many(self._ids[missing].tolist()), strict=True))
+            self._fetched.update(zip(missing, self._backend.get_many(self._ids[missing].tolist()), strict=True))
         return [self._fetched[k] for k in positions]
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """Passage indexes with their dense (cosine) and lexical (BM25) scores, aligned, and their passages."""
+    """Passage ids with their dense (cosine) and lexical (BM25) scores, aligned, and their passages."""
 
     ids: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
     passages: CandidatePassages
-
-
-def top_positions(scores: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the ``n`` highest scores, best first, ties in position order: a partial selection,
-    linear in ``len(scores)``, then a sort of the selected few."""
-    if n >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]
-    above = np.flatnonzero(scores > threshold)
-    tied = np.flatnonzero(scores == threshold)[: n - len(above)]
-    selected = np.concatenate([above, tied])
-    return selected[np.lexsort((selected, -scores[selected]))]
 
 
 def highlight_terms(query: str) -> list[str]:
@@ -86,59 +75,44 @@ def highlight_terms(query: str) -> list[str]:
 class Searcher:
     """Answers queries against one index directory; load once, share across requests."""
 
-    def __init__(self, data: IndexData, encoder: Encoder, settings: Settings) -> None:
-        self.data = data
+    def __init__(self, backend: SearchBackend, encoder: Encoder, settings: Settings) -> None:
+        self.backend = backend
         self.encoder = encoder
         self.settings = settings
         self.reranker = load_reranker(settings.reranker) if settings.reranker else None
-        self.expander = QueryExpander(default_gazetteer().with_aliases(data.aliases), settings.translate_queries)
-        add_words(short for short, _ in data.aliases)
+        self.expander = QueryExpander(default_gazetteer().with_aliases(backend.aliases), settings.translate_queries)
+        add_words(short for short, _ in backend.aliases)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
-        """Load ``index_dir``, refusing it before any heavy loading if it does not match ``settings``."""
-        check_compatible(read_manifest(index_dir), index_dir, settings.model, NORMALIZER_VERSION, TOKENIZER_VERSION)
-        encoder = encoder or Encoder.from_settings(settings)
-        return cls(load_index(index_dir), encoder, settings)
+        """Load the index directory ``index_dir``, refusing it before any heavy loading if it does not match
+        ``settings``."""
+        backend = EmbeddedBackend.open(index_dir, settings)
+        return cls(backend, encoder or Encoder.from_settings(settings), settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, encoder: Encoder | None = None) -> Searcher:
+        """Open the index ``settings`` point at: the Milvus collection when a Milvus URI is set, else ``index_dir``."""
+        backend = open_backend(settings)
+        return cls(backend, encoder or Encoder.from_settings(settings), settings)
 
     @property
     def manifest(self) -> Manifest:
-        return self.data.manifest
+        return self.backend.manifest
 
     def document(self, doc_id: str) -> Document | None:
-        return self.data.store.document(doc_id)
+        return self.backend.document(doc_id)
 
     def passages_of(self, doc_id: str) -> list[Passage]:
-        return self.data.store.passages_of(doc_id)
-
-    def _dense_scores_for(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        if not ids.size:
-            return np.zeros(0, dtype=np.float32)
-        return self.data.dense.reconstruct_batch(ids.astype(np.int64)) @ vector
+        return self.backend.passages_of(doc_id)
 
     def _candidates(self, plan: QueryPlan, mode: SearchMode, n: int) -> Candidates:
         """Passages worth scoring: the top ``n`` of each ranking the mode uses, with both scores."""
-        total = len(self.data.store)
         vector = self.encoder.encode_query(plan.dense_text)
-        extra = [(group, 1.0) for group in plan.name_groups]
-        extra += [(group, self.settings.translation_weight) for group in plan.translation_groups]
-        lexical_all = (
-            self.data.lexical.scores(plan.query, extra) if mode != "dense" else np.zeros(total, dtype=np.float32)
-        )
-        lexical_ids = top_positions(lexical_all, n)
-        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-        if mode == "lexical":
-            ids = lexical_ids
-        else:
-            _, dense_ids = self.data.dense.search(vector[None, :], n)
-            ids = np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids])
-            ids = ids[np.sort(np.unique(ids, return_index=True)[1])]
-        return Candidates(
-            ids=ids,
-            dense=self._dense_scores_for(vector, ids),
-            lexical=lexical_all[ids],
-            passages=CandidatePassages(self.data.store, ids),
-        )
+        groups = [(group, 1.0) for group in plan.name_groups]
+        groups += [(group, self.settings.translation_weight) for group in plan.translation_groups]
+        scored = self.backend.candidates(vector, LexicalQuery(plan.query, groups), mode, n)
+        return Candidates(scored.ids, scored.dense, scored.lexical, CandidatePassages(self.backend, scored.ids))
 
     def _rank_scores(self, candidates: Candidates, mode: SearchMode) -> np.ndarray:
         if mode == "lexical":
@@ -158,7 +132,7 @@ class Searcher:
         """
         top_k = top_k or self.settings.default_top_k
         plan = plan or self.expander.plan(query)
-        n = min(max(self.settings.candidates, top_k), len(self.data.store))
+        n = min(max(self.settings.candidates, top_k), len(self.backend))
         candidates = self._candidates(plan, mode, n)
         scores = self._rank_scores(candidates, mode)
         if mode == "hybrid" and self.settings.answer_type_weight > 0:
@@ -168,7 +142,7 @@ class Searcher:
         kept = self._distinct(candidates.passages, np.argsort(-scores, kind="stable"), top_k)
         terms = highlight_terms(query) + plan.added_terms
         passages = candidates.passages.get(kept)
-        documents = self.data.store.documents({passage.doc_id for passage in passages})
+        documents = self.backend.documents({passage.doc_id for passage in passages})
         return [
             self._hit(candidates, scores, k, passage, documents[passage.doc_id], terms)
             for k, passage in zip(kept, passages, strict=True)

@@ -18,6 +18,8 @@ from retriever.dense import read_dense, write_dense
 from retriever.documents import Document, Passage
 from retriever.lexical import LexicalIndex
 from retriever.passage_store import PassageStore, write_store
+from retriever.text import NORMALIZER_VERSION
+from retriever.tokenize import TOKENIZER_VERSION
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -133,17 +135,17 @@ def read_manifest(index_dir: Path) -> Manifest:
     return manifest
 
 
-def check_compatible(manifest: Manifest, index_dir: Path, model: str, normalizer: str, tokenizer: str) -> None:
-    """Refuse an index whose vectors or tokens would not match what queries produce."""
+def check_compatible(manifest: Manifest, location: Path | str, model: str) -> None:
+    """Refuse an index whose vectors or tokens would not match what this version's queries produce."""
     if manifest.model != model:
         raise IndexLoadError(
-            f"index {index_dir} was built with model {manifest.model!r} but the query encoder is {model!r}: "
+            f"index {location} was built with model {manifest.model!r} but the query encoder is {model!r}: "
             f"rebuild the index or set RETRIEVER_MODEL={manifest.model}"
         )
-    if manifest.normalizer != normalizer or manifest.tokenizer != tokenizer:
+    if manifest.normalizer != NORMALIZER_VERSION or manifest.tokenizer != TOKENIZER_VERSION:
         raise IndexLoadError(
-            f"index {index_dir} was built with text normaliser {manifest.normalizer}/{manifest.tokenizer}, "
-            f"this version uses {normalizer}/{tokenizer}: rebuild the index"
+            f"index {location} was built with text normaliser {manifest.normalizer}/{manifest.tokenizer}, "
+            f"this version uses {NORMALIZER_VERSION}/{TOKENIZER_VERSION}: rebuild the index"
         )
 
 

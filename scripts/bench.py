@@ -189,12 +189,12 @@ def latencies(function: Callable[[str], Any], queries: Sequence[str]) -> list[fl
 
 def floor_query(searcher: Searcher) -> Callable[[str], None]:
     """The least a hybrid query costs: one query embedding, one FAISS search and one BM25 scoring."""
-    n = min(searcher.settings.candidates, len(searcher.data.store))
+    n = min(searcher.settings.candidates, len(searcher.backend))
 
     def run(query: str) -> None:
         vector = searcher.encoder.encode_query(query)
-        searcher.data.dense.search(vector[None, :], n)
-        searcher.data.lexical.scores(query)
+        searcher.backend.data.dense.search(vector[None, :], n)
+        searcher.backend.data.lexical.scores(query)
 
     return run
 
@@ -420,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick,
         "corpus": str(args.corpus),
         "build_includes_cmrc_trial": sizes.build_with_cmrc,
-        "query_index_passages": len(searcher.data.store),
+        "query_index_passages": len(searcher.backend),
         "in_process_queries": sizes.in_process_queries,
         "http_requests_per_run": sizes.http_requests,
     }

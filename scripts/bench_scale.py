@@ -176,7 +176,7 @@ def size_mib(path: Path) -> float:
 
 def bench_recall(searcher: Searcher, vectors: np.ndarray, queries: Sequence[str]) -> dict[str, Any]:
     """Recall@10 of the index against exact search for real query vectors, at its own ``nprobe`` and a sweep."""
-    dense = searcher.data.dense
+    dense = searcher.backend.data.dense
     query_vectors = np.vstack([searcher.encoder.encode_query(query) for query in queries])
     figures: dict[str, Any] = {"queries": len(queries), "recall_at_10": recall_at_10(dense, vectors, query_vectors)}
     if not hasattr(dense, "nprobe"):

@@ -16,7 +16,7 @@ def test_health_reports_what_is_loaded(client, searcher):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["documents"] == 5
-    assert body["passages"] == len(searcher.data.store)
+    assert body["passages"] == len(searcher.backend)
     assert body["model"] == searcher.settings.model
 
 

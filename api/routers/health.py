@@ -22,6 +22,6 @@ async def health(searcher: Annotated[Searcher, Depends(get_searcher)]) -> Health
         documents=manifest.documents,
         model=manifest.model,
         index=index_version(manifest),
-        index_dir=str(searcher.settings.index_dir),
+        index_dir=searcher.backend.location,
         built_at=manifest.built_at,
     )

@@ -1,0 +1,207 @@
+"""The Milvus backend on Milvus Lite (a real Milvus engine in-process, driven by the same client code as a cluster):
+builds, in-place updates, alias swaps, search parity with the embedded backend, and the API serving from it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.local_server import running_server
+from api.main import create_app
+from api.schemas import index_version
+from retriever.backend import index_exists
+from retriever.loader import iter_corpus
+from retriever.search import Searcher
+from retriever.store import IndexLoadError
+from tests.conftest import SAMPLE_CORPUS
+
+milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
+
+from retriever.milvus.collection import connect, generations, live_generation
+from retriever.milvus.writer import build_milvus
+
+TOKEN = "test-admin-token"
+QUESTIONS = [
+    "How many households did Tumed Right Banner lift out of poverty?",
+    "土右旗有多少户脱贫？",
+    "包头市脱贫攻坚取得了哪些成效",
+    "固阳县 产业扶贫",
+    "扶贫资金 使用 监管",
+]
+
+
+@pytest.fixture(scope="module")
+def documents():
+    return list(iter_corpus(SAMPLE_CORPUS))
+
+
+@pytest.fixture(scope="module")
+def milvus_settings(tmp_path_factory, settings):
+    """Settings pointing at a fresh Milvus Lite database; skips when Milvus Lite cannot start on this machine."""
+    updated = settings.model_copy(
+        update={"milvus_uri": str(tmp_path_factory.mktemp("milvus") / "milvus.db"), "admin_token": SecretStr(TOKEN)}
+    )
+    try:
+        connect(updated).list_collections()
+    except Exception as exc:  # noqa: BLE001 - any failure to start the engine means the machine cannot run it
+        pytest.skip(f"Milvus Lite cannot run here: {exc}")
+    return updated
+
+
+@pytest.fixture(scope="module")
+def milvus_searcher(milvus_settings, documents, encoder) -> Searcher:
+    build_milvus(documents, milvus_settings, encoder, full=True, show_progress=False)
+    return Searcher.from_settings(milvus_settings, encoder)
+
+
+def test_a_build_serves_the_same_passages_and_documents(milvus_searcher, searcher, documents):
+    assert milvus_searcher.manifest.passages == searcher.manifest.passages
+    assert milvus_searcher.manifest.corpus_hash == searcher.manifest.corpus_hash
+    assert milvus_searcher.backend.aliases == searcher.backend.aliases
+    for doc_id in (document.doc_id for document in documents):
+        assert milvus_searcher.document(doc_id) == searcher.document(doc_id)
+        assert milvus_searcher.passages_of(doc_id) == searcher.passages_of(doc_id)
+    assert milvus_searcher.document("no/such/document") is None
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_rankings_and_scores_match_the_embedded_backend(milvus_searcher, searcher, mode):
+    for question in QUESTIONS:
+        embedded = searcher.search(question, 5, mode)
+        milvus = milvus_searcher.search(question, 5, mode)
+        assert [hit.passage for hit in milvus] == [hit.passage for hit in embedded], question
+        np.testing.assert_allclose([h.dense_score for h in milvus], [h.dense_score for h in embedded], atol=1e-5)
+        np.testing.assert_allclose([h.lexical_score for h in milvus], [h.lexical_score for h in embedded], rtol=1e-4)
+        np.testing.assert_allclose([h.score for h in milvus], [h.score for h in embedded], atol=1e-4)
+
+
+def test_the_english_tumed_question_finds_the_268_households(milvus_searcher):
+    best = milvus_searcher.search("How many households did Tumed Right Banner lift out of poverty?", 1)[0]
+    assert "268户" in best.text
+
+
+def test_an_update_upserts_changed_documents_and_deletes_removed_ones(tmp_path, milvus_settings, documents, encoder):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "updates"})
+    build_milvus(documents[:3], settings, encoder, show_progress=False)
+    collection = live_generation(connect(settings), "updates")
+    changed = replace(documents[1], text=documents[1].text[: len(documents[1].text) // 2])
+    manifest = build_milvus([documents[0], changed, documents[3]], settings, encoder, show_progress=False)
+    assert manifest.extra["document_changes"] == {"new": 1, "changed": 1, "removed": 1, "unchanged": 1}
+    assert live_generation(connect(settings), "updates") == collection, "an update stays in the live collection"
+    updated = Searcher.from_settings(settings, encoder)
+    fresh = build_milvus(
+        [documents[0], changed, documents[3]],
+        settings.model_copy(update={"milvus_collection": "fresh"}),
+        encoder,
+        show_progress=False,
+    )
+    assert updated.manifest.passages == fresh.passages
+    assert updated.document(documents[2].doc_id) is None and updated.passages_of(documents[2].doc_id) == []
+    assert updated.document(changed.doc_id).text == changed.text
+    assert all(p.end <= len(changed.text) for p in updated.passages_of(changed.doc_id))
+    assert {hit.passage.doc_id for hit in updated.search("脱贫", 20)} <= {
+        documents[0].doc_id,
+        changed.doc_id,
+        documents[3].doc_id,
+    }
+    assert manifest.extra["reused_vectors"] > 0, "unchanged paragraphs of a changed document keep their vectors"
+
+
+def test_a_full_build_moves_the_alias_and_keeps_one_previous_generation(milvus_settings, documents, encoder):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "rebuilds"})
+    client = connect(settings)
+    build_milvus(documents[:2], settings, encoder, full=True, show_progress=False)
+    serving = Searcher.from_settings(settings, encoder)
+    before = {hit.passage.doc_id for hit in serving.search("脱贫攻坚", 10)}
+    for _ in range(3):
+        build_milvus(documents[2:], settings, encoder, full=True, show_progress=False)
+    assert len(generations(client, "rebuilds")) == 2
+    assert live_generation(client, "rebuilds") == generations(client, "rebuilds")[-1]
+    assert {d.doc_id for d in documents[2:]} >= {
+        h.passage.doc_id for h in Searcher.from_settings(settings, encoder).search("脱贫攻坚", 10)
+    }
+    assert before <= {d.doc_id for d in documents[:2]}
+
+
+def test_missing_or_unfinished_collections_are_refused_with_one_clear_error(milvus_settings):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "never_built"})
+    assert not index_exists(settings)
+    with pytest.raises(IndexLoadError, match="no index in milvus"):
+        Searcher.from_settings(settings)
+
+
+def test_the_api_serves_from_milvus_with_the_same_shapes(
+    milvus_settings, milvus_searcher, searcher, settings, documents
+):
+    with (
+        TestClient(create_app(milvus_settings, searcher=milvus_searcher)) as milvus_client,
+        TestClient(create_app(settings, searcher=searcher)) as embedded_client,
+    ):
+        health = milvus_client.get("/health").json()
+        assert health["index_dir"].startswith("milvus ")
+        for method, path, body in (
+            ("post", "/search", {"query": QUESTIONS[0], "top_k": 3}),
+            ("post", "/ask", {"question": QUESTIONS[0]}),
+            ("get", f"/documents/{documents[0].doc_id}", None),
+        ):
+            milvus = getattr(milvus_client, method)(path, **({"json": body} if body else {}))
+            embedded = getattr(embedded_client, method)(path, **({"json": body} if body else {}))
+            assert milvus.status_code == embedded.status_code == 200
+            milvus_body, embedded_body = milvus.json(), embedded.json()
+            for body_ in (milvus_body, embedded_body):
+                body_.pop("took_ms", None)
+            assert milvus_body.keys() == embedded_body.keys()
+            if path == "/search":
+                assert [r["passage_id"] for r in milvus_body["results"]] == [
+                    r["passage_id"] for r in embedded_body["results"]
+                ]
+        assert "268" in milvus_client.post("/ask", json={"question": QUESTIONS[0]}).json()["answer"]
+
+
+def test_searches_during_alias_swaps_never_fail_or_mix_generations(milvus_settings, documents, encoder):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "swaps"})
+    parts = [documents[:2], documents[2:4]]
+    build_milvus(parts[0], settings, encoder, full=True, show_progress=False)
+    app = create_app(settings, searcher=Searcher.from_settings(settings, encoder))
+    responses: list[httpx.Response] = []
+    documents_of: dict[str, set[str]] = {}
+    swaps_done = threading.Event()
+    with running_server(app) as base_url:
+
+        def client_loop() -> None:
+            with httpx.Client(base_url=base_url, timeout=60) as client:
+                while not swaps_done.is_set():
+                    responses.append(client.post("/search", json={"query": "脱贫攻坚 成效", "top_k": 5}))
+
+        clients = [threading.Thread(target=client_loop) for _ in range(4)]
+        for thread in clients:
+            thread.start()
+        with httpx.Client(base_url=base_url, timeout=60) as admin:
+            documents_of[admin.get("/health").json()["index"]] = {d.doc_id for d in parts[0]}
+            for swap in range(2):
+                part = parts[(swap + 1) % 2]
+                manifest = build_milvus(part, settings, encoder, full=True, show_progress=False)
+                documents_of[index_version(manifest)] = {d.doc_id for d in part}
+                reloaded = admin.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+                assert reloaded.status_code == 200, reloaded.text
+        served_before_last_swap = len(responses)
+        while len(responses) < served_before_last_swap + 8:
+            time.sleep(0.05)
+        swaps_done.set()
+        for thread in clients:
+            thread.join()
+    assert len(responses) > 40
+    assert [r.status_code for r in responses] == [200] * len(responses)
+    seen = set()
+    for response in responses:
+        body = response.json()
+        seen.add(body["index"])
+        assert {result["doc_id"] for result in body["results"]} <= documents_of[body["index"]]
+    assert len(seen) == 3, "every generation served some searches"
