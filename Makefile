@@ -20,7 +20,7 @@ serve: install
 	HOST=$(HOST) PORT=$(PORT) $(PYTHON) scripts/serve.py
 
 index: install
-	$(PYTHON) scripts/build_index.py --corpus data/corpus --out index/default
+	$(PYTHON) scripts/build_index.py --corpus data/corpus
 
 test: install
 	$(PYTHON) -m pytest -q

@@ -205,3 +205,9 @@ def test_searches_during_alias_swaps_never_fail_or_mix_generations(milvus_settin
         seen.add(body["index"])
         assert {result["doc_id"] for result in body["results"]} <= documents_of[body["index"]]
     assert len(seen) == 3, "every generation served some searches"
+
+
+def test_an_unreachable_milvus_is_one_clear_error(settings):
+    unreachable = settings.model_copy(update={"milvus_uri": "http://127.0.0.1:9"})
+    with pytest.raises(IndexLoadError, match="cannot reach Milvus at http://127.0.0.1:9"):
+        Searcher.from_settings(unreachable)

@@ -160,6 +160,7 @@ def _full_build(
     try:
         _write(client, name, documents, passages, tokens, vectors, settings, avgdl, show_progress)
         _insert(client, terms_collection(name), term_rows(document_frequencies(tokens)))
+        _flush(client, name)
         clock.lap("insert")
         extra = _extra(settings, name, avgdl, reused, changes, clock)
         manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
@@ -204,6 +205,7 @@ def _update(
         client.delete(live.collection, ids=stale)
     _delete_stale_document_parts(client, documents_collection(live.collection), touched, affected)
     _adjust_frequencies(client, terms_collection(live.collection), added=tokens, removed=[row["bm25"] for row in old])
+    _flush(client, live.collection)
     clock.lap("upsert")
     total = client.query(live.collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
     extra = _extra(settings, live.collection, avgdl, reused, changes, clock)
@@ -313,6 +315,12 @@ def _delete_stale_document_parts(
     stale = [row["key"] for row in rows_of_documents(client, collection, "key", [], affected) if row["key"] not in kept]
     if stale:
         client.delete(collection, ids=stale)
+
+
+def _flush(client: MilvusClient, collection: str) -> None:
+    """Seal what was written, so that searches use built indexes rather than scanning fresh rows."""
+    for name in (collection, documents_collection(collection), terms_collection(collection)):
+        client.flush(name)
 
 
 def _move_alias(client: MilvusClient, alias: str, collection: str) -> None:
