@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.pool import Overloaded
+from retriever.backend import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,15 @@ def install_error_handlers(app: FastAPI) -> None:
         retry_after = request.app.state.settings.retry_after_seconds
         return error_response(
             503, "overloaded", f"the server is busy ({exc}); retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    @app.exception_handler(BackendUnavailable)
+    async def _unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
+        logger.error("index store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        retry_after = request.app.state.settings.retry_after_seconds
+        return error_response(
+            503, "index_unavailable", f"the index store did not answer; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
 

@@ -14,7 +14,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The body is not valid JSON or not valid UTF-8."},
     413: {"model": ErrorResponse, "description": "The body is larger than the configured limit."},
     422: {"model": ErrorResponse, "description": "An input is missing, of the wrong type or out of range."},
-    503: {"model": ErrorResponse, "description": "Every search thread is busy and the queue is full; see Retry-After."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Every search thread is busy and the queue is full, or the index store (Milvus) did not "
+        "answer; see Retry-After.",
+    },
 }
 """The errors a search or question can meet, for the routes' ``responses``."""
 

@@ -18,6 +18,10 @@ from retriever.documents import Document, Passage
 from retriever.store import MANIFEST, Manifest
 
 
+class BackendUnavailable(RuntimeError):
+    """The index's store cannot answer right now (a Milvus server down or unreachable); the request may be retried."""
+
+
 @dataclass(frozen=True)
 class LexicalQuery:
     """What BM25 scores: the query's own tokens, plus groups of alternative terms (the names of one place, the

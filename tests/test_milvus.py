@@ -24,6 +24,9 @@ from tests.conftest import SAMPLE_CORPUS
 
 milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
 
+from pymilvus import MilvusClient
+
+from retriever.milvus.backend import MilvusBackend
 from retriever.milvus.collection import connect, generations, live_generation
 from retriever.milvus.writer import build_milvus
 
@@ -211,3 +214,14 @@ def test_an_unreachable_milvus_is_one_clear_error(settings):
     unreachable = settings.model_copy(update={"milvus_uri": "http://127.0.0.1:9"})
     with pytest.raises(IndexLoadError, match="cannot reach Milvus at http://127.0.0.1:9"):
         Searcher.from_settings(unreachable)
+
+
+def test_a_milvus_that_stops_answering_gets_503_not_500(milvus_settings, milvus_searcher, encoder):
+    client = MilvusClient(uri=milvus_settings.milvus_uri)
+    backend = MilvusBackend(client, milvus_searcher.backend.collection, milvus_settings)
+    with TestClient(create_app(milvus_settings, searcher=Searcher(backend, encoder, milvus_settings))) as http:
+        client.close()
+        response = http.post("/search", json={"query": "脱贫", "top_k": 3})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "index_unavailable"
+    assert response.headers["Retry-After"] == "1"

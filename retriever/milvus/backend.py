@@ -7,12 +7,14 @@ their top passages form a pool, the pool is scored by every search (filtered to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from pymilvus import MilvusClient, MilvusException
 
-from retriever.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
+from retriever.backend import BackendUnavailable, LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
 from retriever.milvus.bm25 import query_weights, token_dimension
@@ -36,6 +38,23 @@ from retriever.text import normalize_for_matching
 from retriever.tokenize import tokenize
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unavailable_on_failure(
+    method: Callable[Concatenate[MilvusBackend, P], R],
+) -> Callable[Concatenate[MilvusBackend, P], R]:
+    """Report a failed Milvus call as :class:`BackendUnavailable` (the API answers 503 rather than 500)."""
+
+    @functools.wraps(method)
+    def wrapper(self: MilvusBackend, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except MilvusException as exc:
+            raise BackendUnavailable(f"{self.location} did not answer: {exc.message}") from exc
+
+    return wrapper
 
 
 class MilvusBackend:
@@ -70,6 +89,7 @@ class MilvusBackend:
     def __len__(self) -> int:
         return self.manifest.passages
 
+    @_unavailable_on_failure
     def candidates(self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int) -> ScoredCandidates:
         dense_ids, dense_scores = self._dense_top(vector, n) if mode != "lexical" else (_NO_IDS, {})
         if mode == "dense":
@@ -162,6 +182,7 @@ class MilvusBackend:
             search_params={"metric_type": "IP"},
         )
 
+    @_unavailable_on_failure
     def get_many(self, ids: Sequence[int]) -> list[Passage]:
         wanted = [int(i) for i in ids]
         rows = self.client.query(
@@ -176,6 +197,7 @@ class MilvusBackend:
     def document(self, doc_id: str) -> Document | None:
         return self.documents([doc_id]).get(doc_id)
 
+    @_unavailable_on_failure
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         wanted = list(dict.fromkeys(doc_ids))
         if not wanted:
@@ -185,6 +207,7 @@ class MilvusBackend:
         )
         return documents_of(rows)
 
+    @_unavailable_on_failure
     def passages_of(self, doc_id: str) -> list[Passage]:
         rows = self.client.query(self.collection, filter=f"doc_id == {literal(doc_id)}", output_fields=PASSAGE_FIELDS)
         return sorted((passage_of(row) for row in rows), key=lambda p: p.position)
