@@ -135,7 +135,8 @@ def _cached_searcher(documents: list[Document], settings: Settings, encoder: Enc
     from retriever.backend import index_exists
     from retriever.milvus.writer import build_milvus
 
-    settings = settings.model_copy(update={"milvus_collection": f"cache_{index_key(documents, settings)}"})
+    key = f"{index_key(documents, settings)}_hnsw_{settings.milvus_hnsw_m}_{settings.milvus_hnsw_ef_construction}"
+    settings = settings.model_copy(update={"milvus_collection": f"cache_{key}"})
     if not index_exists(settings):
         build_milvus(documents, settings, encoder, full=True)
     return Searcher.from_settings(settings, encoder)

@@ -34,6 +34,7 @@ from retriever.build import (
 from retriever.config import Settings
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
+from retriever.ingest import CLEANER_VERSION
 from retriever.milvus.bm25 import document_frequencies, passage_weights
 from retriever.milvus.collection import (
     PASSAGE_FIELDS,
@@ -57,7 +58,8 @@ from retriever.milvus.collection import (
 )
 from retriever.passage_store import content_hash
 from retriever.store import IndexLoadError, Manifest
-from retriever.tokenize import tokenize_many
+from retriever.text import NORMALIZER_VERSION
+from retriever.tokenize import TOKENIZER_VERSION, tokenize_many
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +117,17 @@ def _rebuild_reason(live: LiveIndex | None, encoder: Encoder, settings: Settings
     """Why the live generation cannot be updated in place (``None`` when it can)."""
     if live is None:
         return "no live generation"
-    built, current = live.manifest, new_manifest([], 0, encoder, settings, {}, time.perf_counter())
-    for field in ("model", "dim", "normalizer", "tokenizer", "cleaner"):
-        if getattr(built, field) != getattr(current, field):
-            return f"{field} changed ({getattr(built, field)} → {getattr(current, field)})"
+    built = live.manifest
+    current = {
+        "model": encoder.name,
+        "dim": encoder.dim,
+        "normalizer": NORMALIZER_VERSION,
+        "tokenizer": TOKENIZER_VERSION,
+        "cleaner": CLEANER_VERSION,
+    }
+    for field, value in current.items():
+        if getattr(built, field) != value:
+            return f"{field} changed ({getattr(built, field)} → {value})"
     if built.chunking != chunking(settings):
         return "chunking settings changed"
     bm25 = built.extra.get("bm25", {})
