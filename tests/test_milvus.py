@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
-from retriever.backend import index_exists
+from retriever.backend import BackendUnavailable, index_exists
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
 from retriever.store import IndexLoadError
@@ -27,7 +27,7 @@ milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not inst
 from pymilvus import MilvusClient
 
 from retriever.milvus.backend import MilvusBackend
-from retriever.milvus.collection import connect, generations, live_generation
+from retriever.milvus.collection import connect, generations, live_generation, passage_key
 from retriever.milvus.writer import build_milvus
 
 TOKEN = "test-admin-token"
@@ -225,3 +225,14 @@ def test_a_milvus_that_stops_answering_gets_503_not_500(milvus_settings, milvus_
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "index_unavailable"
     assert response.headers["Retry-After"] == "1"
+
+
+def test_a_passage_deleted_under_a_search_is_a_retryable_error(milvus_settings, documents, encoder):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "vanishing"})
+    build_milvus(documents[:2], settings, encoder, full=True, show_progress=False)
+    backend = Searcher.from_settings(settings, encoder).backend
+    passage = backend.passages_of(documents[0].doc_id)[0]
+    key = passage_key(passage.passage_id)
+    backend.client.delete(backend.collection, ids=[key])
+    with pytest.raises(BackendUnavailable, match="while a search used it"):
+        backend.get_many([key])

@@ -191,7 +191,8 @@ class MilvusBackend:
         by_id = {row["pid"]: passage_of(row) for row in rows}
         missing = [i for i in wanted if i not in by_id]
         if missing:
-            raise IndexError(f"no passage {missing[0]} in {self.location}")
+            # Found by this request's search, gone by its fetch: an update deleted it in between.
+            raise BackendUnavailable(f"passage {missing[0]} left {self.location} while a search used it")
         return [by_id[i] for i in wanted]
 
     def document(self, doc_id: str) -> Document | None:
