@@ -41,3 +41,19 @@ def test_cmrc_trial_with_short_passages(settings, encoder):
     assert hybrid["hit@1"] >= 0.90
     assert hybrid["mrr@10"] >= 0.94
     assert hybrid["mrr@10"] > dense["mrr@10"]
+
+
+def test_cmrc_trial_through_milvus_matches_the_embedded_backend(settings, encoder, tmp_path):
+    pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
+    from retriever.milvus.writer import build_milvus
+
+    question_set = load_question_set(EVAL / "cmrc2018_trial.json")
+    short = settings.model_copy(update={"chunk_max_chars": 250})
+    milvus = short.model_copy(update={"milvus_uri": str(tmp_path / "milvus.db")})
+    build_milvus(question_set.documents, milvus, encoder, full=True, show_progress=False)
+    searcher = Searcher.from_settings(milvus, encoder)
+    through_milvus = evaluate(question_set.questions, lambda q, depth: [h.passage for h in searcher.search(q, depth)])
+    embedded = run(question_set.questions, question_set.documents, short, encoder)
+    n = len(question_set.questions)
+    for metric in ("hit@1", "hit@5", "hit@10"):
+        assert abs(through_milvus[metric] - embedded[metric]) * n <= 1, metric
