@@ -65,6 +65,10 @@ def _build(args: argparse.Namespace) -> int:
     from retriever.loader import LoadReport, iter_corpus
 
     settings = _settings(chunk_max_chars=args.chunk_max_chars, model=args.model)
+    if settings.milvus_uri and args.out:
+        raise ValueError(
+            "--out names an index directory; with RETRIEVER_MILVUS_URI set the index is a Milvus collection"
+        )
     corpus = args.corpus or settings.corpus_dir
     out = args.out or settings.index_dir
     report = LoadReport()
@@ -77,18 +81,16 @@ def _build(args: argparse.Namespace) -> int:
         from retriever.backend import index_location
         from retriever.milvus.writer import build_milvus
 
-        if args.out:
-            raise ValueError(
-                "--out names an index directory; with RETRIEVER_MILVUS_URI set the index is a Milvus collection"
-            )
         manifest, out = build_milvus(documents, settings, encoder, full=args.full), index_location(settings)
     else:
         manifest = build_index(documents, out, settings, encoder)
     seconds = time.perf_counter() - started
+    changes = manifest.extra["document_changes"]
     print(
         f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
-        f"({manifest.passages / seconds:.1f} passages/s, {manifest.extra['reused_vectors']} vectors reused); "
-        f"skipped {len(report.skipped)} file(s) → {out}"
+        f"({manifest.passages / seconds:.1f} passages/s, {manifest.extra['reused_vectors']} vectors reused; documents: "
+        f"{changes['new']} new, {changes['changed']} changed, {changes['removed']} removed, {changes['unchanged']} "
+        f"unchanged); skipped {len(report.skipped)} file(s) → {out}"
     )
     for path, reason in report.skipped.items():
         print(f"  skipped {path}: {reason}")

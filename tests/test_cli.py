@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from retriever.cli import build_main, evaluate_main
 
 from .conftest import SAMPLE_CORPUS
@@ -30,10 +32,22 @@ def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys
         "\n".join(
             json.dumps(record, ensure_ascii=False)
             for record in [
-                {"id": "a", "question": "阿拉善盟现有建档立卡脱贫户多少户？", "answers": ["3906户"],
-                 "doc": "001_5f5234b825648131", "lang": "zh", "tags": ["fact"]},
-                {"id": "b", "question": "宝顶村硬化了多少公里村组道路？", "answers": ["7.7公里"],
-                 "doc": "003_761d59348c6a58d7", "lang": "zh", "tags": ["fact"]},
+                {
+                    "id": "a",
+                    "question": "阿拉善盟现有建档立卡脱贫户多少户？",
+                    "answers": ["3906户"],
+                    "doc": "001_5f5234b825648131",
+                    "lang": "zh",
+                    "tags": ["fact"],
+                },
+                {
+                    "id": "b",
+                    "question": "宝顶村硬化了多少公里村组道路？",
+                    "answers": ["7.7公里"],
+                    "doc": "003_761d59348c6a58d7",
+                    "lang": "zh",
+                    "tags": ["fact"],
+                },
             ]
         ),
         encoding="utf-8",
@@ -70,5 +84,27 @@ def test_build_survives_an_adversarial_folder_and_says_what_it_skipped(tmp_path,
     printed = capsys.readouterr().out
     assert "indexed 4 documents" in printed
     assert "skipped 4 file(s)" in printed
-    for name, reason in [("empty.txt", "no text"), ("binary.txt", "binary"), ("huge.txt", "larger than"), ("fake.pdf", "")]:
+    for name, reason in [
+        ("empty.txt", "no text"),
+        ("binary.txt", "binary"),
+        ("huge.txt", "larger than"),
+        ("fake.pdf", ""),
+    ]:
         assert f"{name}: {reason}" in printed
+
+
+def test_build_script_writes_milvus_when_a_uri_is_set(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户。", encoding="utf-8")
+    monkeypatch.setenv("RETRIEVER_MILVUS_URI", str(tmp_path / "milvus.db"))
+    assert build_main(["--corpus", str(corpus)]) == 0
+    assert "documents: 1 new, 0 changed, 0 removed, 0 unchanged" in capsys.readouterr().out
+    (corpus / "b.txt").write_text("宝顶村硬化了7.7公里村组道路。", encoding="utf-8")
+    assert build_main(["--corpus", str(corpus)]) == 0
+    printed = capsys.readouterr().out
+    assert "indexed 2 documents" in printed and "1 new, 0 changed, 0 removed, 1 unchanged" in printed
+    assert "milvus" in printed and "collection retriever" in printed
+    assert build_main(["--corpus", str(corpus), "--out", str(tmp_path / "index")]) == 2
+    assert capsys.readouterr().err.startswith("error: --out names an index directory")
