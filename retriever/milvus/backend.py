@@ -28,6 +28,7 @@ from retriever.milvus.collection import (
     in_filter,
     literal,
     live_generation,
+    load_generation,
     location,
     passage_of,
     read_properties,
@@ -78,8 +79,7 @@ class MilvusBackend:
         if collection is None:
             raise IndexLoadError(f"no index in {location(settings)}; build one with `make index` or retriever-build")
         try:
-            for name in (collection, documents_collection(collection), terms_collection(collection)):
-                client.load_collection(name)
+            load_generation(client, collection)
             backend = cls(client, collection, settings)
         except MilvusException as exc:
             raise IndexLoadError(f"cannot load {location(settings)}: {exc.message}") from exc

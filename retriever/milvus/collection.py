@@ -95,6 +95,17 @@ def terms_collection(passages_collection: str) -> str:
     return passages_collection + TERMS_SUFFIX
 
 
+def generation_collections(passages_collection: str) -> tuple[str, str, str]:
+    """The passages, documents and terms collections of one generation."""
+    return passages_collection, documents_collection(passages_collection), terms_collection(passages_collection)
+
+
+def load_generation(client: MilvusClient, passages_collection: str) -> None:
+    """Load a generation's collections for search and query (a new process finds them released)."""
+    for collection in generation_collections(passages_collection):
+        client.load_collection(collection)
+
+
 def generations(client: MilvusClient, alias: str) -> list[str]:
     """The passages collections built for ``alias``, oldest first."""
     prefix = alias + GENERATION_SEPARATOR
@@ -133,7 +144,7 @@ def _create(client: MilvusClient, name: str, schema: Any, index_params: Any) -> 
 
 
 def drop_generation(client: MilvusClient, name: str) -> None:
-    for collection in (documents_collection(name), terms_collection(name), name):
+    for collection in reversed(generation_collections(name)):
         if client.has_collection(collection):
             client.drop_collection(collection)
 

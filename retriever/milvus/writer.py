@@ -43,9 +43,11 @@ from retriever.milvus.collection import (
     document_rows,
     documents_collection,
     drop_generation,
+    generation_collections,
     generations,
     iterate,
     live_generation,
+    load_generation,
     new_generation_name,
     passage_key,
     passage_of,
@@ -104,8 +106,7 @@ def _live_index(client: MilvusClient, settings: Settings) -> LiveIndex | None:
     except IndexLoadError as exc:
         logger.warning("ignoring the live generation: %s", exc)
         return None
-    for name in (collection, documents_collection(collection), terms_collection(collection)):
-        client.load_collection(name)
+    load_generation(client, collection)
     hashes = {
         row["doc_id"]: row["content_hash"]
         for row in iterate(client, documents_collection(collection), "key", ["doc_id", "content_hash"], "part == 0")
@@ -328,7 +329,7 @@ def _delete_stale_document_parts(
 
 def _flush(client: MilvusClient, collection: str) -> None:
     """Seal what was written, so that searches use built indexes rather than scanning fresh rows."""
-    for name in (collection, documents_collection(collection), terms_collection(collection)):
+    for name in generation_collections(collection):
         client.flush(name)
 
 
