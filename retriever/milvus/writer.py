@@ -154,15 +154,17 @@ def _full_build(
     started, clock = time.perf_counter(), StageClock()
     hashes = live.document_hashes if live else {}
     changes = document_changes(hashes, documents)
-    known = _known_vectors(client, live.collection, "", encoder) if live else {}
+    reusable = live is not None and live.manifest.dim == encoder.dim
+    known = _vectors_by_text(iterate(client, live.collection, "pid", [*PASSAGE_FIELDS, "vector"])) if reusable else {}
     clock.lap("previous index")
     passages = passages_of(documents, settings, show_progress)
-    vectors, reused = _embedded(passages, known, encoder, settings, show_progress)
+    texts = [matching_text(passage) for passage in passages]
+    vectors, reused = embed_reusing(texts, known, encoder, settings, show_progress)
     del known
     clock.lap("embed")
     aliases = corpus_aliases(documents)
     clock.lap("aliases")
-    tokens = _tokens(passages)
+    tokens = _tokens(texts)
     avgdl = sum(map(len, tokens)) / max(len(tokens), 1)
     clock.lap("tokenise")
     name = new_generation_name(settings.milvus_collection)
@@ -200,14 +202,15 @@ def _update(
     affected = [d.doc_id for d in touched] + [doc_id for doc_id in live.document_hashes if doc_id not in current]
     fields = [*PASSAGE_FIELDS, "bm25", "vector"]
     old = list(rows_of_documents(client, live.collection, "pid", fields, affected))
-    known = {content_hash(matching_text(passage_of(row))): np.asarray(row["vector"], np.float32) for row in old}
+    known = _vectors_by_text(old)
     clock.lap("previous index")
     aliases = corpus_aliases(documents)
     passages = passages_of(touched, settings, show_progress)
-    vectors, reused = _embedded(passages, known, encoder, settings, show_progress)
+    texts = [matching_text(passage) for passage in passages]
+    vectors, reused = embed_reusing(texts, known, encoder, settings, show_progress)
     clock.lap("embed")
     avgdl = live.manifest.extra["bm25"]["avgdl"]
-    tokens = _tokens(passages)
+    tokens = _tokens(texts)
     _write(client, live.collection, touched, passages, tokens, vectors, settings, avgdl, show_progress, upsert=True)
     kept = {passage_key(passage.passage_id) for passage in passages}
     stale = [row["pid"] for row in old if row["pid"] not in kept]
@@ -255,25 +258,13 @@ def _extra(
     }
 
 
-def _known_vectors(client: MilvusClient, collection: str, filter: str, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Stored vectors of ``collection``'s passages matching ``filter``, by the hash of their matching text."""
-    fields = [*PASSAGE_FIELDS, "vector"]
-    return {
-        content_hash(matching_text(passage_of(row))): np.asarray(row["vector"], dtype=np.float32)
-        for row in iterate(client, collection, "pid", fields, filter)
-        if len(row["vector"]) == encoder.dim
-    }
+def _vectors_by_text(rows: Iterable[dict]) -> dict[str, np.ndarray]:
+    """The stored vectors of passage rows, by the hash of their matching text (what ``embed_reusing`` looks up)."""
+    return {content_hash(matching_text(passage_of(row))): np.asarray(row["vector"], np.float32) for row in rows}
 
 
-def _embedded(
-    passages: list[Passage], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, show_progress: bool
-) -> tuple[np.ndarray, int]:
-    return embed_reusing([matching_text(p) for p in passages], known, encoder, settings, show_progress)
-
-
-def _tokens(passages: Sequence[Passage]) -> list[list[str]]:
-    """Each passage's BM25 tokens (of its matching text), on every core for a large corpus."""
-    texts = [matching_text(passage) for passage in passages]
+def _tokens(texts: Sequence[str]) -> list[list[str]]:
+    """The BM25 tokens of each passage's matching text, on every core for a large corpus."""
     processes = len(os.sched_getaffinity(0)) if len(texts) >= PARALLEL_TOKENIZING_FROM else 1
     return list(tokenize_many(texts, processes))
 
