@@ -236,3 +236,13 @@ def test_a_passage_deleted_under_a_search_is_a_retryable_error(milvus_settings, 
     backend.client.delete(backend.collection, ids=[key])
     with pytest.raises(BackendUnavailable, match="while a search used it"):
         backend.get_many([key])
+
+
+def test_a_full_build_for_another_model_embeds_everything_afresh(milvus_settings, documents, encoder, monkeypatch):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "models"})
+    build_milvus(documents[:1], settings, encoder, full=True, show_progress=False)
+    assert build_milvus(documents[:1], settings, encoder, full=True, show_progress=False).extra["reused_vectors"] > 0
+    monkeypatch.setattr(encoder, "name", "another/model-of-the-same-dimension")
+    manifest = build_milvus(documents[:1], settings, encoder, show_progress=False)
+    assert manifest.model == "another/model-of-the-same-dimension"
+    assert manifest.extra["reused_vectors"] == 0

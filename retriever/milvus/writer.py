@@ -154,7 +154,8 @@ def _full_build(
     started, clock = time.perf_counter(), StageClock()
     hashes = live.document_hashes if live else {}
     changes = document_changes(hashes, documents)
-    reusable = live is not None and live.manifest.dim == encoder.dim
+    # Vectors are reused only from the same model, as for an index directory (``build.previous_index``).
+    reusable = live is not None and (live.manifest.model, live.manifest.dim) == (encoder.name, encoder.dim)
     known = _vectors_by_text(iterate(client, live.collection, "pid", [*PASSAGE_FIELDS, "vector"])) if reusable else {}
     clock.lap("previous index")
     passages = passages_of(documents, settings, show_progress)
