@@ -47,6 +47,14 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _retry_later(request: Request, code: str, reason: str) -> JSONResponse:
+    """A 503 that asks the client to come back after the configured Retry-After."""
+    retry_after = request.app.state.settings.retry_after_seconds
+    return error_response(
+        503, code, f"{reason}; retry in {retry_after} s", headers={"Retry-After": str(retry_after)}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -64,20 +72,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Overloaded)
     async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
         request.app.state.metrics.overloaded.inc()
-        retry_after = request.app.state.settings.retry_after_seconds
-        return error_response(
-            503, "overloaded", f"the server is busy ({exc}); retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+        return _retry_later(request, "overloaded", f"the server is busy ({exc})")
 
     @app.exception_handler(BackendUnavailable)
     async def _unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
         logger.error("index store unavailable on %s %s: %s", request.method, request.url.path, exc)
-        retry_after = request.app.state.settings.retry_after_seconds
-        return error_response(
-            503, "index_unavailable", f"the index store did not answer; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+        return _retry_later(request, "index_unavailable", "the index store did not answer")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
