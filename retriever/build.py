@@ -89,9 +89,12 @@ def build_index(
     clock.lap("embed")
     aliases = corpus_aliases(documents)
     clock.lap("aliases")
-    processes = len(os.sched_getaffinity(0)) if len(texts) >= PARALLEL_TOKENIZING_FROM else 1
     lexical = LexicalIndex.build(
-        texts, k1=settings.bm25_k1, b=settings.bm25_b, processes=processes, show_progress=show_progress
+        texts,
+        k1=settings.bm25_k1,
+        b=settings.bm25_b,
+        processes=tokenizing_processes(len(texts)),
+        show_progress=show_progress,
     )
     clock.lap("bm25")
     dense = build_dense(vectors, settings.exact_search_up_to, show_progress)
@@ -106,6 +109,11 @@ def build_index(
     manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
     save_index(out_dir, NewIndex(manifest, documents, passages, dense, lexical, aliases), show_progress)
     return manifest
+
+
+def tokenizing_processes(passages: int) -> int:
+    """How many processes tokenise this many passages for BM25."""
+    return len(os.sched_getaffinity(0)) if passages >= PARALLEL_TOKENIZING_FROM else 1
 
 
 def corpus_aliases(documents: Iterable[Document]) -> list[tuple[str, str]]:

@@ -10,7 +10,6 @@ text is embedded, and the BM25 document frequencies of the terms involved are ad
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,7 +20,6 @@ from pymilvus import MilvusClient
 from tqdm import tqdm
 
 from retriever.build import (
-    PARALLEL_TOKENIZING_FROM,
     StageClock,
     chunking,
     corpus_aliases,
@@ -30,6 +28,7 @@ from retriever.build import (
     matching_text,
     new_manifest,
     passages_of,
+    tokenizing_processes,
 )
 from retriever.config import Settings
 from retriever.documents import Document, Passage
@@ -266,8 +265,7 @@ def _vectors_by_text(rows: Iterable[dict]) -> dict[str, np.ndarray]:
 
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
     """The BM25 tokens of each passage's matching text, on every core for a large corpus."""
-    processes = len(os.sched_getaffinity(0)) if len(texts) >= PARALLEL_TOKENIZING_FROM else 1
-    return list(tokenize_many(texts, processes))
+    return list(tokenize_many(texts, tokenizing_processes(len(texts))))
 
 
 def _write(
