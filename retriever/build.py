@@ -103,12 +103,18 @@ def build_index(
         "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
         "dense": describe(dense),
         "reused_vectors": reused,
+        "passage_chars": passage_chars(passages),
         "document_changes": changes,
         "stage_seconds": clock.seconds,
     }
     manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
     save_index(out_dir, NewIndex(manifest, documents, passages, dense, lexical, aliases), show_progress)
     return manifest
+
+
+def passage_chars(passages: Iterable[Passage]) -> int:
+    """The passages' length in characters, all together (a manifest records it for the mean)."""
+    return sum(passage.end - passage.start for passage in passages)
 
 
 def tokenizing_processes(passages: int) -> int:

@@ -171,15 +171,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     passages = len(searcher.backend)
+    chars = searcher.manifest.extra.get("passage_chars")
+    mean_chars = chars / passages if chars is not None and passages else None
+    size = f"mean {mean_chars:.0f} chars, " if mean_chars is not None else ""
     print(
         f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {passages} passages "
-        f"(max {searcher.manifest.chunking['max_chars']} chars) in {searcher.backend.location}, "
+        f"({size}max {searcher.manifest.chunking['max_chars']} chars) in {searcher.backend.location}, "
         f"{1000 * seconds / max(report['n'], 1):.1f} ms/question"
     )
     print(format_report(report))
     if args.json_out:
         figures = {key: value for key, value in report.items() if key != "ranks"}
         figures.update(mode=args.mode, passages=passages, backend=searcher.backend.location)
+        if mean_chars is not None:
+            figures["mean_passage_chars"] = round(mean_chars, 1)
         args.json_out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 

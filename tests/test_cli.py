@@ -58,6 +58,7 @@ def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys
     assert figures["n"] == 2
     assert set(figures) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "by_tag"}
     assert figures["hit@5"] == 1.0
+    assert 0 < figures["mean_passage_chars"] <= 400
     assert "hit@1" in capsys.readouterr().out
 
 

@@ -106,6 +106,7 @@ def test_an_update_upserts_changed_documents_and_deletes_removed_ones(tmp_path, 
         show_progress=False,
     )
     assert updated.manifest.passages == fresh.passages
+    assert updated.manifest.extra["passage_chars"] == fresh.extra["passage_chars"]
     assert updated.document(documents[2].doc_id) is None and updated.passages_of(documents[2].doc_id) == []
     assert updated.document(changed.doc_id).text == changed.text
     assert all(p.end <= len(changed.text) for p in updated.passages_of(changed.doc_id))

@@ -27,6 +27,7 @@ from retriever.build import (
     embed_reusing,
     matching_text,
     new_manifest,
+    passage_chars,
     passages_of,
     tokenizing_processes,
 )
@@ -174,7 +175,7 @@ def _full_build(
         _insert(client, terms_collection(name), term_rows(document_frequencies(tokens)))
         _flush(client, name)
         clock.lap("insert")
-        extra = _extra(settings, name, avgdl, reused, changes, clock)
+        extra = _extra(settings, name, avgdl, reused, changes, clock, passage_chars(passages))
         manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
         write_properties(client, name, manifest, aliases)
         _move_alias(client, settings.milvus_collection, name)
@@ -221,7 +222,10 @@ def _update(
     _flush(client, live.collection)
     clock.lap("upsert")
     total = client.query(live.collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
-    extra = _extra(settings, live.collection, avgdl, reused, changes, clock)
+    chars = live.manifest.extra.get("passage_chars")
+    if chars is not None:
+        chars += passage_chars(passages) - sum(row["end"] - row["start"] for row in old)
+    extra = _extra(settings, live.collection, avgdl, reused, changes, clock, chars)
     manifest = new_manifest(documents, total, encoder, settings, extra, started)
     write_properties(client, live.collection, manifest, aliases)
     return manifest
@@ -245,7 +249,13 @@ def _adjust_frequencies(
 
 
 def _extra(
-    settings: Settings, collection: str, avgdl: float, reused: int, changes: dict[str, int], clock: StageClock
+    settings: Settings,
+    collection: str,
+    avgdl: float,
+    reused: int,
+    changes: dict[str, int],
+    clock: StageClock,
+    chars: int | None,
 ) -> dict:
     return {
         "backend": "milvus",
@@ -253,6 +263,7 @@ def _extra(
         "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b, "avgdl": avgdl},
         "hnsw": _hnsw(settings),
         "reused_vectors": reused,
+        "passage_chars": chars,
         "document_changes": changes,
         "stage_seconds": clock.seconds,
     }
