@@ -7,15 +7,13 @@ with the question wins.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
-import jieba
-import jieba.posseg
+from retriever.postag import Token, tag, tagger
+from retriever.text import to_simplified
 
 QuestionKind = Literal["quantity", "person", "place", "time", "organization", "list", "other"]
 
@@ -320,43 +318,23 @@ _BRACKET_BETWEEN = re.compile(r"\s*(?:[（(][^（）()]{1,12}[)）])?\s*")
 
 
 @dataclass(frozen=True)
-class _Token:
-    word: str
-    flag: str
-    start: int
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.word)
-
-
-@dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     start: int
     end: int
     tier: int = 0
 
 
-@lru_cache(maxsize=1)
-def _tagger() -> jieba.posseg.POSTokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.initialize()
-    return jieba.posseg.dt
-
-
-@lru_cache(maxsize=8192)
-def _tag(text: str) -> tuple[_Token, ...]:
-    """Part-of-speech tokens of a text; cached, since the same passages come back for many questions."""
-    tokens, start = [], 0
-    for word, flag in _tagger().cut(text):
-        tokens.append(_Token(word, flag, start))
-        start += len(word)
-    return tuple(tokens)
+def _matchable(text: str) -> str:
+    """Half-width, Simplified form of the same length as ``text`` (the patterns here are Simplified), so that
+    offsets found in it hold in ``text``."""
+    half_width = text.translate(_FULL_WIDTH)
+    simplified = to_simplified(half_width)
+    return simplified if len(simplified) == len(half_width) else half_width
 
 
 def classify_question(question: str) -> QuestionKind:
     """quantity, person, place, time, organization or list when the question asks for one, else other."""
-    text = question.translate(_FULL_WIDTH).lower()
+    text = _matchable(question).lower()
     matches = [
         (match.start(), rank, kind)
         for rank, (kind, pattern) in enumerate(_KIND_PATTERNS)
@@ -374,7 +352,7 @@ def unit_hint(question: str) -> str | None:
 
     元 stands for any amount of money, % for any rate; matching is by unit family (元/万元/亿元, 亩/平方米, …).
     """
-    text = question.translate(_FULL_WIDTH).lower()
+    text = _matchable(question).lower()
     if match := _HINT_AFTER_ASKING.search(text):
         if unit := match.group("unit"):
             return "元" if unit == "钱" else unit
@@ -384,7 +362,13 @@ def unit_hint(question: str) -> str | None:
     return next((unit for unit, cue in _HINT_CUES if cue.search(text)), None)
 
 
-def _family(unit: str) -> frozenset[str]:
+def required_units(hint: str | None) -> frozenset[str] | None:
+    """The units a number must carry to answer a question whose unit hint is ``hint``: its whole family (money,
+    area, length, weight, rate, people, households, duration), or None when any unit will do (measure words)."""
+    return next((family for family in _UNIT_FAMILIES if hint in family), None) if hint else None
+
+
+def family_of(unit: str) -> frozenset[str]:
     return next((family for family in _UNIT_FAMILIES if unit in family), frozenset({unit}))
 
 
@@ -395,7 +379,7 @@ def _anchors(question: str, sentence: str) -> list[tuple[int, int]]:
     lowered = question.translate(_FULL_WIDTH).lower()
     words = {
         word
-        for word in _tagger().tokenizer.cut(lowered)
+        for word in tagger().tokenizer.cut(lowered)
         if len(word) >= 2 and word not in _QUESTION_WORDS and not word.isspace()
     }
     words.update(_DIMENSION.findall(lowered))
@@ -404,7 +388,7 @@ def _anchors(question: str, sentence: str) -> list[tuple[int, int]]:
     return [(match.start(), match.end()) for word in words for match in re.finditer(re.escape(word), lowered)]
 
 
-def _best(candidates: Iterable[_Candidate], question: str, sentence: str) -> _Candidate | None:
+def _best(candidates: Iterable[Candidate], question: str, sentence: str) -> Candidate | None:
     """The candidate of lowest tier, then in the clause sharing most with the question, then nearest those words.
 
     Candidates that the question itself contains are not answers.
@@ -419,7 +403,7 @@ def _best(candidates: Iterable[_Candidate], question: str, sentence: str) -> _Ca
     def clause_of(position: int) -> int:
         return next(i for i, boundary in enumerate(clauses) if boundary > position) - 1
 
-    def key(candidate: _Candidate) -> tuple[int, int, int, int]:
+    def key(candidate: Candidate) -> tuple[int, int, int, int]:
         clause = clause_of(candidate.start)
         shared = {sentence[s:e] for s, e in anchors if clause_of(s) == clause}
         distance = min((max(s - candidate.end, candidate.start - e, 0) for s, e in anchors), default=0)
@@ -428,17 +412,17 @@ def _best(candidates: Iterable[_Candidate], question: str, sentence: str) -> _Ca
     return min(candidates, key=key)
 
 
-def _quantities(question: str, sentence: str) -> list[_Candidate]:
+def _quantities(question: str, sentence: str) -> list[Candidate]:
     """Numbers with units (ordinals when asked 第几).
 
     A hinted unit of a family (money, area, length, weight, rate, people, households, duration) is required, a
     hinted measure word (个, 次 …) only preferred; a starting value (由12.5%降至…) comes last unless asked for.
     """
     if "第几" in question:
-        return [_Candidate(m.start(), m.end()) for m in _ORDINAL.finditer(sentence)]
+        return [Candidate(m.start(), m.end()) for m in _ORDINAL.finditer(sentence)]
     hint = unit_hint(question)
-    wanted = _family(hint) if hint else frozenset()
-    strict = any(wanted == family for family in _UNIT_FAMILIES)
+    wanted = family_of(hint) if hint else frozenset()
+    strict = required_units(hint) is not None
     asks_from = _ASKS_FROM.search(question.lower())
     found = []
     for match in _QUANTITY.finditer(sentence):
@@ -447,40 +431,40 @@ def _quantities(question: str, sentence: str) -> list[_Candidate]:
             continue
         starting_value = not asks_from and _FROM_VALUE.match(sentence, match.end()) is not None
         other_unit = bool(wanted) and unit not in wanted
-        found.append(_Candidate(match.start(), match.end(), tier=2 * other_unit + starting_value))
+        found.append(Candidate(match.start(), match.end(), tier=2 * other_unit + starting_value))
     return found
 
 
-def _times(sentence: str) -> list[_Candidate]:
+def _times(sentence: str) -> list[Candidate]:
     """Dates and times; pieces apart only by a bracket join up (1993年（民国82年）1月24日)."""
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     for match in _TIME.finditer(sentence):
         if found and _BRACKET_BETWEEN.fullmatch(sentence, found[-1].end, match.start()):
-            found[-1] = _Candidate(found[-1].start, match.end())
+            found[-1] = Candidate(found[-1].start, match.end())
         else:
-            found.append(_Candidate(match.start(), match.end()))
+            found.append(Candidate(match.start(), match.end()))
     return found
 
 
-def _persons(sentence: str, tokens: Sequence[_Token]) -> list[_Candidate]:
+def _persons(sentence: str, tokens: Sequence[Token]) -> list[Candidate]:
     """jieba person names (joined across ·, trailing titles removed) and names right after a title."""
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     for index, token in enumerate(tokens):
         if token.flag not in _PERSON_TAGS:
             continue
         joined = found and index >= 2 and tokens[index - 1].word == "·" and tokens[index - 2].flag in _PERSON_TAGS
         contiguous = found and found[-1].end == token.start and tokens[index - 1].flag in _PERSON_TAGS
         start = found.pop().start if joined or contiguous else token.start
-        found.append(_Candidate(start, token.end))
+        found.append(Candidate(start, token.end))
     named = [
-        _Candidate(c.start, c.start + len(name))
+        Candidate(c.start, c.start + len(name))
         for c in found
         if len(name := _TRAILING_TITLES.sub("", sentence[c.start : c.end])) >= 2
     ]
-    return named + [_Candidate(m.start("name"), m.end("name")) for m in _TITLED_NAME.finditer(sentence)]
+    return named + [Candidate(m.start("name"), m.end("name")) for m in _TITLED_NAME.finditer(sentence)]
 
 
-def _prefix_start(tokens: Sequence[_Token], index: int, max_chars: int, floor: int) -> int:
+def _prefix_start(tokens: Sequence[Token], index: int, max_chars: int, floor: int) -> int:
     """Start of the name-like tokens directly before tokens[index], at most max_chars long, not before floor."""
     start = tokens[index].start
     for token in reversed(tokens[:index]):
@@ -495,10 +479,10 @@ def _prefix_start(tokens: Sequence[_Token], index: int, max_chars: int, floor: i
     return start
 
 
-def _place_units(tokens: Sequence[_Token]) -> list[_Candidate]:
+def _place_units(tokens: Sequence[Token]) -> list[Candidate]:
     """Single place names: jieba ns words, or words ending in a place suffix (村, 镇, 旗, 山 …) with their name."""
-    dictionary = _tagger().tokenizer.FREQ
-    units: list[_Candidate] = []
+    dictionary = tagger().tokenizer.FREQ
+    units: list[Candidate] = []
     for index, token in enumerate(tokens):
         if token.word[-1] in _PLACE_SUFFIX:
             floor = units[-1].end if units else 0
@@ -506,17 +490,17 @@ def _place_units(tokens: Sequence[_Token]) -> list[_Candidate]:
             common = token.flag not in ("ns", "nr", "nz") and token.word in dictionary
             if start == token.start and (len(token.word) == 1 or common):
                 if units and units[-1].end == token.start:
-                    units[-1] = _Candidate(units[-1].start, token.end)
+                    units[-1] = Candidate(units[-1].start, token.end)
                 continue
         elif token.flag == "ns" and len(token.word) >= 2:
             start = token.start
         else:
             continue
-        units.append(_Candidate(start, token.end))
+        units.append(Candidate(start, token.end))
     return units
 
 
-def _places(question: str, sentence: str, tokens: Sequence[_Token]) -> list[_Candidate]:
+def _places(question: str, sentence: str, tokens: Sequence[Token]) -> list[Candidate]:
     """Place names, adjacent ones joined (沟门镇南坪村) once those the question names are dropped (沟门镇哪个村 →
     南坪村), and for places jieba does not know, the noun phrases after 在/位于/落户 ….
 
@@ -532,27 +516,27 @@ def _places(question: str, sentence: str, tokens: Sequence[_Token]) -> list[_Can
         and sentence[u.start : u.end] not in asked
         and not any(o.start <= u.start and u.end <= o.end for o in organizations)
     ]
-    names: list[_Candidate] = []
+    names: list[Candidate] = []
     for unit in units:
         if names and names[-1].end == unit.start:
-            names[-1] = _Candidate(names[-1].start, unit.end)
+            names[-1] = Candidate(names[-1].start, unit.end)
         else:
             names.append(unit)
     located = {tokens[i + 1].start for i, token in enumerate(tokens[:-1]) if token.word in _LOCATIVE}
     hometown = _HOMETOWN.search(question.lower()) is not None
     found = [
-        _Candidate(c.start, c.end, tier=0 if c.start in located or hometown and sentence.startswith("人", c.end) else 1)
+        Candidate(c.start, c.end, tier=0 if c.start in located or hometown and sentence.startswith("人", c.end) else 1)
         for c in names
     ]
     for index, token in enumerate(tokens):
         if token.word in _LOCATIVE and (phrase := _run(tokens[index + 1 :], lambda t: t.flag in _NAMEISH)):
             start, end = phrase[0].start, phrase[-1].end
             if not any(start <= name.start and name.end <= end for name in names):
-                found.append(_Candidate(start, end, tier=1))
+                found.append(Candidate(start, end, tier=1))
     return found
 
 
-def _run(tokens: Sequence[_Token], accept: Callable[[_Token], bool]) -> list[_Token]:
+def _run(tokens: Sequence[Token], accept: Callable[[Token], bool]) -> list[Token]:
     run = []
     for token in tokens:
         if not accept(token):
@@ -561,7 +545,7 @@ def _run(tokens: Sequence[_Token], accept: Callable[[_Token], bool]) -> list[_To
     return run
 
 
-def _organizations(question: str, tokens: Sequence[_Token]) -> list[_Candidate]:
+def _organizations(question: str, tokens: Sequence[Token]) -> list[Candidate]:
     """Organisation names taken whole: jieba nt words, or a name run ending in 公司, 合作社, 局 …
 
     Those of the type the question names (哪家银行 → …银行/支行) come first.
@@ -570,7 +554,7 @@ def _organizations(question: str, tokens: Sequence[_Token]) -> list[_Candidate]:
     named_type = min(
         ((m.start(), suffixes) for pattern, suffixes in _ORG_TYPES if (m := pattern.search(lowered))), default=None
     )
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     for index, token in enumerate(tokens):
         suffix = max((s for s in _ORG_SUFFIXES if token.word.endswith(s)), key=len, default="")
         # jieba tags some names' heads as verbs (支行/v); a verb ending in a one-character suffix is a verb (部署).
@@ -587,7 +571,7 @@ def _organizations(question: str, tokens: Sequence[_Token]) -> list[_Candidate]:
         while found and found[-1].start >= start:
             found.pop()
         other_type = named_type is not None and not token.word.endswith(named_type[1])
-        found.append(_Candidate(start, token.end, tier=1 if other_type else 0))
+        found.append(Candidate(start, token.end, tier=1 if other_type else 0))
     return found
 
 
@@ -607,7 +591,7 @@ def _item_spans(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _token_count(text: str) -> int:
-    return sum(1 for token in _tagger().tokenizer.cut(text) if not token.isspace())
+    return sum(1 for token in tagger().tokenizer.cut(text) if not token.isspace())
 
 
 def _trim_enumeration(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -622,8 +606,8 @@ def _trim_enumeration(sentence: str, start: int, end: int) -> tuple[int, int]:
         items = _item_spans(sentence, start, end)
     if len(items) < 2:
         return start, end
-    first = list(_tag(sentence[items[0][0] : items[0][1]]))
-    last = list(_tag(sentence[items[-1][0] : items[-1][1]]))
+    first = list(tag(sentence[items[0][0] : items[0][1]]))
+    last = list(tag(sentence[items[-1][0] : items[-1][1]]))
     inner = [_token_count(sentence[a:b]) for a, b in items[1:-1]]
     reference = max(inner) if inner else min(len(first), len(last))
     if len(first) > reference:
@@ -635,7 +619,7 @@ def _trim_enumeration(sentence: str, start: int, end: int) -> tuple[int, int]:
     return items[0][0] + first[0].start, items[-1][0] + last[-1].end
 
 
-def _lists(question: str, sentence: str) -> list[_Candidate]:
+def _lists(question: str, sentence: str) -> list[Candidate]:
     """Enumerations (bracketed, 、-runs, the rest of the sentence after 分别是/包括); those right next to
     the question's words come first, then those with as many items as asked (哪四类)."""
     count = _list_count(question)
@@ -655,40 +639,50 @@ def _lists(question: str, sentence: str) -> list[_Candidate]:
             for a_start, a_end in anchors
         )
         miscounted = count is not None and items != count
-        found.append(_Candidate(start, end, tier=(not beside) + 2 * miscounted))
+        found.append(Candidate(start, end, tier=(not beside) + 2 * miscounted))
     return found
 
 
-def extract_answer(question: str, sentence: str, context: str = "") -> str | None:
-    """The shortest span of ``sentence`` that answers ``question``, or None when it holds none of the asked kind.
+def candidate_spans(question: str, sentence: str, context: str = "") -> list[Candidate]:
+    """Spans of ``sentence`` of the kind ``question`` asks for, each with its tier (0 best); none for open questions.
 
     ``context`` (the rest of the passage) lends person names it introduces with a title to a sentence where
-    jieba misses them; the span always comes from ``sentence``.
+    jieba misses them.
     """
     kind = classify_question(question)
     if kind == "other" or not sentence:
-        return None
-    matchable = sentence.translate(_FULL_WIDTH)
+        return []
+    question = _matchable(question)
+    matchable = _matchable(sentence)
     if kind == "quantity":
-        candidates = _quantities(question, matchable)
-    elif kind == "time":
-        candidates = _times(matchable)
-    elif kind == "list":
-        candidates = _lists(question, matchable)
-    elif kind == "person":
-        candidates = _persons(matchable, _tag(matchable)) or _borrowed_names(matchable, context.translate(_FULL_WIDTH))
-    elif kind == "place":
-        candidates = _places(question, matchable, _tag(matchable))
-    else:
-        candidates = _organizations(question, _tag(matchable))
-    best = _best(candidates, question, matchable)
+        return _quantities(question, matchable)
+    if kind == "time":
+        return _times(matchable)
+    if kind == "list":
+        return _lists(question, matchable)
+    if kind == "person":
+        return _persons(matchable, tag(matchable)) or _borrowed_names(matchable, context.translate(_FULL_WIDTH))
+    if kind == "place":
+        return _places(question, matchable, tag(matchable))
+    return _organizations(question, tag(matchable))
+
+
+def extract_answer(question: str, sentence: str, context: str = "") -> str | None:
+    """The shortest span of ``sentence`` that answers ``question``, or None when it holds none of the asked kind."""
+    best = _best(candidate_spans(question, sentence, context), _matchable(question), _matchable(sentence))
     return sentence[best.start : best.end] if best else None
 
 
-def _borrowed_names(sentence: str, context: str) -> list[_Candidate]:
+def quantity_unit(text: str) -> str | None:
+    """The unit of the first number-with-unit in ``text`` (% for rates), or None when it holds none."""
+    match = _QUANTITY.search(_matchable(text))
+    return (match.group("unit") or "%").strip() if match else None
+
+
+def _borrowed_names(sentence: str, context: str) -> list[Candidate]:
     """Where the sentence repeats a name the context gives after a title (镇长高国庆 … 高国庆带领…).
 
     A regex, not jieba: tagging a whole passage would cost tens of milliseconds.
     """
     names = {match.group("name") for match in _TITLED_NAME.finditer(context)}
-    return [_Candidate(m.start(), m.end()) for name in names for m in re.finditer(re.escape(name), sentence)]
+    return [Candidate(m.start(), m.end()) for name in names for m in re.finditer(re.escape(name), sentence)]

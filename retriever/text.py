@@ -34,6 +34,11 @@ def _to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """Traditional characters and phrases in their Simplified form (OpenCC t2s)."""
+    return _to_simplified().convert(text)
+
+
 def normalize_for_matching(text: str) -> str:
     """The matching form: NFKC (full-width → half-width), traditional → simplified, lower case, joined lines."""
-    return join_lines(_to_simplified().convert(unicodedata.normalize("NFKC", text))).lower()
+    return join_lines(to_simplified(unicodedata.normalize("NFKC", text))).lower()
