@@ -1,15 +1,20 @@
-"""Question sets and retrieval metrics: hit@k and MRR@10, overall and per tag."""
+"""Question sets and their figures: retrieval (hit@k, MRR@10), answers (EM, F1, confidence) and time per question,
+overall and per tag."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from retriever.answer_scoring import CONFIDENT, contains_gold, exact_match, f1
 from retriever.documents import Document, Passage
 
 DEFAULT_KS = (1, 3, 5, 10, 20)
@@ -26,6 +31,8 @@ class Question:
     answers: tuple[str, ...]
     doc: str | None = None
     tags: tuple[str, ...] = ()
+    article: str = ""
+    """The article the question was written about: questions of one article stay in one fold when fitting."""
 
 
 @dataclass
@@ -54,6 +61,7 @@ def load_seed_jsonl(path: Path) -> QuestionSet:
                     answers=tuple(record["answers"]),
                     doc=record.get("doc"),
                     tags=tuple(record.get("tags", ())) + (f"lang:{record['lang']}",) * ("lang" in record),
+                    article=record.get("doc") or "",
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -69,6 +77,7 @@ def load_squad(path: Path) -> QuestionSet:
 def _squad_set(data: dict[str, Any]) -> QuestionSet:
     questions, documents = [], []
     for article in data["data"]:
+        article_id = str(article.get("id") or article.get("title") or article["paragraphs"][0].get("id", ""))
         for number, paragraph in enumerate(article["paragraphs"]):
             doc_id = str(paragraph.get("id") or f"{article.get('id', article.get('title', 'doc'))}_{number}")
             title = article.get("title", "")
@@ -76,7 +85,9 @@ def _squad_set(data: dict[str, Any]) -> QuestionSet:
             for qa in paragraph["qas"]:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
                 if answers:
-                    questions.append(Question(qid=str(qa["id"]), question=qa["question"], answers=answers))
+                    questions.append(
+                        Question(qid=str(qa["id"]), question=qa["question"], answers=answers, article=article_id)
+                    )
     return QuestionSet(questions, documents)
 
 
@@ -118,28 +129,115 @@ def summarize(ranks: Sequence[int | None], ks: Sequence[int] = DEFAULT_KS) -> di
     return figures
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What answering a question gave: the stated answer (None when the system declines) and its confidence."""
+
+    answer: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """One question's row of the per-question file: ``rank`` of the first answering passage (or None) and ``ms``,
+    the time of its search (of its answer, when answers are evaluated)."""
+
+    id: str
+    rank: int | None
+    ms: float
+    answer: str | None = None
+    confidence: float | None = None
+
+    def row(self, with_answers: bool) -> dict[str, Any]:
+        row = asdict(self)
+        if not with_answers:
+            del row["answer"], row["confidence"]
+        return row
+
+
+def summarize_answers(questions: Sequence[Question], asked: Sequence[Asked]) -> dict[str, float]:
+    """answer_em and answer_f1 (CMRC 2018 scoring, a null answer scores 0), the share answered, the share answered
+    with confidence ≥ ``CONFIDENT``, and the share of those confident answers that hold no gold answer."""
+    n = len(questions)
+    if n == 0:
+        return {}
+    confident = [(q, a) for q, a in zip(questions, asked, strict=True) if a.answer is not None and a.confidence >= CONFIDENT]
+    wrong = sum(1 for q, a in confident if not contains_gold(a.answer, q.answers))
+    return {
+        "answer_em": sum(exact_match(a.answer, q.answers) for q, a in zip(questions, asked, strict=True)) / n,
+        "answer_f1": sum(f1(a.answer, q.answers) for q, a in zip(questions, asked, strict=True)) / n,
+        "answered": sum(1 for a in asked if a.answer is not None) / n,
+        "confident": len(confident) / n,
+        "confident_wrong": wrong / len(confident) if confident else 0.0,
+    }
+
+
+def latency_percentiles(milliseconds: Sequence[float]) -> dict[str, float]:
+    if not milliseconds:
+        return {}
+    p50, p95, p99 = np.percentile(np.asarray(milliseconds), [50, 95, 99])
+    return {"ms_p50": round(float(p50), 2), "ms_p95": round(float(p95), 2), "ms_p99": round(float(p99), 2)}
+
+
+def _timed(call: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = call(*args)
+    return result, 1000 * (time.perf_counter() - started)
+
+
 def evaluate(
     questions: Sequence[Question],
     rank: Callable[[str, int], Sequence[Passage]],
     ks: Sequence[int] = DEFAULT_KS,
+    ask: Callable[[str], Asked] | None = None,
 ) -> dict[str, Any]:
-    """Ask every question through ``rank(question, depth)`` and report overall, per-tag and per-question results."""
+    """Ask every question through ``rank(question, depth)`` (and ``ask(question)`` when given) and report overall
+    and per-tag figures, time percentiles, and one ``QuestionResult`` per question under ``"questions"``."""
     depth = max(max(ks), MRR_DEPTH)
-    ranks = {q.qid: first_hit_rank(q, rank(q.question, depth)) for q in questions}
-    report: dict[str, Any] = summarize(list(ranks.values()), ks)
+    results, asked = [], []
+    for question in questions:
+        ranking, ms = _timed(rank, question.question, depth)
+        answer = None
+        if ask is not None:
+            answer, ms = _timed(ask, question.question)
+            asked.append(answer)
+        results.append(
+            QuestionResult(
+                id=question.qid,
+                rank=first_hit_rank(question, ranking),
+                ms=round(ms, 2),
+                answer=answer.answer if answer else None,
+                confidence=answer.confidence if answer else None,
+            )
+        )
+
+    def figures(selected: list[int]) -> dict[str, float]:
+        summary = summarize([results[i].rank for i in selected], ks)
+        if ask is not None:
+            summary.update(summarize_answers([questions[i] for i in selected], [asked[i] for i in selected]))
+        return summary
+
+    report: dict[str, Any] = figures(list(range(len(questions))))
+    report.update(latency_percentiles([r.ms for r in results]))
     tags = sorted({tag for q in questions for tag in q.tags})
-    report["by_tag"] = {tag: summarize([ranks[q.qid] for q in questions if tag in q.tags], ks) for tag in tags}
-    report["ranks"] = ranks
+    report["by_tag"] = {tag: figures([i for i, q in enumerate(questions) if tag in q.tags]) for tag in tags}
+    report["questions"] = results
     return report
 
 
+ANSWER_FIGURES = ("answer_em", "answer_f1", "answered", "confident", "confident_wrong")
+
+
 def format_report(report: dict[str, Any]) -> str:
-    """A plain-text table: one row overall, one row per tag."""
-    metrics = [key for key in report if key.startswith(("hit@", "mrr@"))]
-    header = f"{'':<16}{'n':>6}" + "".join(f"{m:>9}" for m in metrics)
+    """A plain-text table: one row overall, one row per tag; then the time percentiles."""
+    metrics = [key for key in report if key.startswith(("hit@", "mrr@")) or key in ANSWER_FIGURES]
+    widths = [max(9, len(m) + 1) for m in metrics]
+    header = f"{'':<16}{'n':>6}" + "".join(f"{m:>{w}}" for m, w in zip(metrics, widths))
     rows = [("all", report)] + list(report.get("by_tag", {}).items())
     lines = [header] + [
-        f"{name:<16}{figures['n']:>6}" + "".join(f"{figures.get(m, 0.0):>9.3f}" for m in metrics)
+        f"{name:<16}{figures['n']:>6}" + "".join(f"{figures.get(m, 0.0):>{w}.3f}" for m, w in zip(metrics, widths))
         for name, figures in rows
     ]
+    if "ms_p50" in report:
+        lines.append(f"ms per question: p50 {report['ms_p50']}, p95 {report['ms_p95']}, p99 {report['ms_p99']}")
     return "\n".join(lines)

@@ -38,7 +38,7 @@ def test_metrics_on_a_hand_made_ranking():
         "three": [passage("d", "无")] * 20,
     }
     report = evaluate(questions, lambda q, depth: rankings[q][:depth], ks=(1, 3, 5))
-    assert report["ranks"] == {"q1": 1, "q2": 3, "q3": None}
+    assert {r.id: r.rank for r in report["questions"]} == {"q1": 1, "q2": 3, "q3": None}
     assert report["hit@1"] == pytest.approx(1 / 3)
     assert report["hit@3"] == pytest.approx(2 / 3)
     assert report["mrr@10"] == pytest.approx((1 + 1 / 3) / 3)
@@ -61,7 +61,7 @@ def test_loads_seed_jsonl_and_squad(tmp_path):
     )
     loaded = load_question_set(seed)
     assert loaded.documents == []
-    assert loaded.questions == [Question("p1", "多少？", ("3户",), "x", ("fact", "lang:zh"))]
+    assert loaded.questions == [Question("p1", "多少？", ("3户",), "x", ("fact", "lang:zh"), article="x")]
 
     squad = tmp_path / "squad.json"
     squad.write_text(
@@ -87,7 +87,7 @@ def test_loads_seed_jsonl_and_squad(tmp_path):
     )
     loaded = load_question_set(squad)
     assert [d.doc_id for d in loaded.documents] == ["A_0"]
-    assert loaded.questions == [Question("A_0_q", "首都？", ("北京",))]
+    assert loaded.questions == [Question("A_0_q", "首都？", ("北京",), article="A")]
 
 
 def test_bad_question_file_names_the_line(tmp_path):
