@@ -26,7 +26,7 @@ test: install
 	$(PYTHON) -m pytest -q
 
 evaluate: install
-	$(PYTHON) scripts/evaluate.py --questions data/eval/seed_questions.jsonl
+	$(PYTHON) scripts/evaluate.py --questions data/eval/seed_questions.jsonl --answers
 
 clean:
 	rm -rf index/default .pytest_cache

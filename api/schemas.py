@@ -106,12 +106,19 @@ class AskResponse(BaseModel):
     index: str = INDEX_FIELD
     kind: str = Field(..., description="quantity, person, place, time, organization, list or other.")
     answer: str | None = Field(
-        ..., description="The shortest answering span (or the evidence sentence for open questions); null when weak."
+        ...,
+        description="The answer span the reader chose; null when its confidence is below the service's threshold "
+        "(then only the evidence is given).",
     )
-    confidence: float = Field(..., ge=0.0, le=1.0, description="Calibrated probability that the evidence answers.")
-    sentence: str | None = Field(..., description="The evidence sentence the answer comes from.")
+    confidence: float = Field(
+        ..., ge=0.0, le=1.0, description="Calibrated probability that the answer is right (holds the true answer)."
+    )
+    confident: bool = Field(..., description="An answer is given and its confidence is at least 0.7.")
+    sentence: str | None = Field(..., description="The evidence sentence the answer comes from (or the best one).")
     expansion: QueryExpansion
-    highlight: str | None = Field(..., description="That sentence, HTML-escaped, the answer in <mark>.")
+    highlight: str | None = Field(
+        ..., description="That sentence, HTML-escaped, the answer (or, without one, the question's terms) in <mark>."
+    )
     evidence: list[SearchResult]
     took_ms: float
 

@@ -1,4 +1,9 @@
-"""Answering a question: the shortest answering span, its evidence sentence and passage, and a calibrated confidence."""
+"""Answering a question: the reader's span, its evidence sentence and passages, and a calibrated confidence.
+
+The confidence is the probability that the stated answer holds a gold answer, from a logistic model over the
+reader's own certainty and the evidence (fitted on held-out folds by ``scripts/train_reader.py``). Below
+``answer_min_confidence`` no answer is stated: the evidence is returned alone.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from retriever.answer_span import QuestionKind, classify_question, extract_answer
+from retriever.answer_span import QuestionKind
 from retriever.expand import QueryPlan
-from retriever.highlight import covered_chars, mark_terms
-from retriever.search import Searcher, SearchHit, highlight_terms
-from retriever.segment import sentence_spans
+from retriever.highlight import mark_terms
+from retriever.reader import CONFIDENCE_FEATURES, read
+from retriever.search import Searcher, SearchHit
+from retriever.span_features import EvidenceSentence, QuestionView, evidence_sentences, view_question
 
 EVIDENCE_PASSAGES = 3
-CALIBRATION_FILE = Path(__file__).resolve().parent.parent / "data" / "answer_calibration.json"
-FEATURES = ("dense", "margin", "coverage", "span")
+CALIBRATION_FILE = Path(__file__).resolve().parent.parent / "data" / "reader" / "confidence.json"
 
 
 @dataclass(frozen=True)
@@ -30,66 +35,53 @@ class Answer:
     plan: QueryPlan
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What a question is answered from: its expansion, the top passages, and their best sentences."""
+
+    plan: QueryPlan
+    hits: list[SearchHit]
+    view: QuestionView
+    sentences: list[EvidenceSentence]
+
+
 @lru_cache(maxsize=1)
 def calibration() -> dict[str, float]:
-    """Logistic-regression weights fitted by ``scripts/calibrate_answers.py`` on the public question sets."""
+    """Logistic-regression weights fitted by ``scripts/train_reader.py`` on the public question sets."""
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))["weights"]
 
 
 def confidence_of(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
-    """P(the answer is right | evidence features), from the fitted logistic model (or the given weights)."""
+    """P(the answer is right | reader and evidence features), from the fitted logistic model (or given weights)."""
     weights = weights or calibration()
-    z = weights["bias"] + sum(weights[name] * features[name] for name in FEATURES)
+    z = weights["bias"] + sum(weights[name] * features[name] for name in CONFIDENCE_FEATURES)
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def coverage(question_terms: list[str], sentence: str) -> float:
-    """Share of the question's terms (by characters) that the sentence contains."""
-    total = sum(len(t) for t in question_terms)
-    return covered_chars(sentence, question_terms) / total if total else 0.0
-
-
-def _sentences_by_coverage(text: str, terms: list[str]) -> list[str]:
-    sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
-    return sorted(sentences, key=lambda sentence: -coverage(terms, sentence))
-
-
-def answer_features(
-    question: str, evidence: list[SearchHit], plan: QueryPlan
-) -> tuple[str | None, str, dict[str, float]]:
-    """The span (or None), the sentence it came from, and the features the confidence is computed from.
+def gather_evidence(searcher: Searcher, question: str) -> Evidence:
+    """Search as /ask does and pick the evidence sentences the reader reads.
 
     The expansion's Chinese terms count as question terms, so English questions find their sentence.
     """
-    terms = highlight_terms(question) + plan.added_terms
-    best = evidence[0]
-    span, sentence = None, best.sentence
-    for candidate in _sentences_by_coverage(best.text, terms)[:3]:
-        span = extract_answer(f"{question} {' '.join(plan.added_terms)}", candidate, best.text)
-        if span:
-            sentence = candidate
-            break
-    margin = best.score - evidence[1].score if len(evidence) > 1 else best.score
-    features = {
-        "dense": best.dense_score,
-        "margin": margin,
-        "coverage": coverage(terms, sentence),
-        "span": 1.0 if span else 0.0,
-    }
-    return span, sentence, features
+    plan = searcher.expander.plan(question)
+    hits = searcher.search(question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan)
+    view = view_question(question, plan.added_terms)
+    sentences = evidence_sentences(view, [(hit.text, hit.score, hit.dense_score) for hit in hits])
+    return Evidence(plan, hits, view, sentences)
 
 
 def answer_question(searcher: Searcher, question: str) -> Answer:
-    """The shortest answering span (a number with its unit, a name, a date…) or, for open questions, the
-    evidence sentence; null when the calibrated confidence is below the configured threshold."""
-    kind = classify_question(question)
-    plan = searcher.expander.plan(question)
-    evidence = searcher.search(question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan)
-    if not evidence:
-        return Answer(None, 0.0, kind, None, None, [], plan)
-    span, sentence, features = answer_features(question, evidence, plan)
-    confidence = confidence_of(features)
-    if confidence < searcher.settings.answer_min_confidence:
-        return Answer(None, round(confidence, 4), kind, None, None, evidence, plan)
-    marked = mark_terms(sentence, [span] if span else highlight_terms(question) + plan.added_terms)
-    return Answer(span or sentence, round(confidence, 4), kind, sentence, marked, evidence, plan)
+    """The answer span with its sentence and confidence, or, below the configured confidence, no answer: only
+    the evidence, its best sentence highlighted."""
+    evidence = gather_evidence(searcher, question)
+    kind = evidence.view.kind
+    if not evidence.hits:
+        return Answer(None, 0.0, kind, None, None, [], evidence.plan)
+    reading = read(evidence.view, evidence.sentences)
+    confidence = round(confidence_of(reading.features), 4)
+    sentence = reading.sentence.text if reading.sentence else evidence.hits[0].sentence
+    if reading.answer is None or confidence < searcher.settings.answer_min_confidence:
+        terms = list(evidence.view.terms)
+        return Answer(None, confidence, kind, sentence, mark_terms(sentence, terms), evidence.hits, evidence.plan)
+    marked = mark_terms(sentence, [reading.answer])
+    return Answer(reading.answer, confidence, kind, sentence, marked, evidence.hits, evidence.plan)

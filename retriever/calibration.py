@@ -1,4 +1,5 @@
-"""Fitting the answer confidence: a logistic regression from evidence features to 'the answer is right'."""
+"""Fitting the answer confidence (a logistic regression from features to 'the answer is right') and measuring
+how well a confidence is calibrated."""
 
 from __future__ import annotations
 
@@ -8,42 +9,15 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from retriever.answer import EVIDENCE_PASSAGES, FEATURES, answer_features, confidence_of
-from retriever.evaluate import Question, normalize_answer
-from retriever.search import Searcher
-
 BINS = 10
 
 
-def labelled_features(searcher: Searcher, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows and 0/1 labels: does the evidence sentence the answer is drawn from contain a gold answer.
-
-    The sentence, not the span, is judged: SQuAD-style gold answers are often whole phrases that a
-    short span cannot equal, which would teach the model to distrust spans rather than weak evidence.
-    """
-    rows, labels = [], []
-    for question in questions:
-        plan = searcher.expander.plan(question.question)
-        evidence = searcher.search(question.question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan)
-        if not evidence:
-            continue
-        _, sentence, features = answer_features(question.question, evidence, plan)
-        evidence_sentence = normalize_answer(sentence)
-        rows.append([features[name] for name in FEATURES])
-        labels.append(int(any(normalize_answer(gold) in evidence_sentence for gold in question.answers)))
-    return np.array(rows), np.array(labels)
-
-
-def fit(features: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
-    weights = dict(zip(FEATURES, model.coef_[0].tolist()))
+def fit(features: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> dict[str, float]:
+    """Logistic-regression weights by feature name, with the intercept as ``bias``."""
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(features, labels)
+    weights = dict(zip(names, model.coef_[0].tolist(), strict=True))
     weights["bias"] = float(model.intercept_[0])
     return weights
-
-
-def probabilities(weights: dict[str, float], rows: np.ndarray) -> np.ndarray:
-    """The confidence ``weights`` give each feature row, computed as /ask computes it."""
-    return np.array([confidence_of(dict(zip(FEATURES, row, strict=True)), weights) for row in rows])
 
 
 def reliability(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:

@@ -113,6 +113,17 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fusion", choices=["weighted", "rrf"])
     parser.add_argument("--alpha", type=float, help="dense weight of weighted fusion")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
+    parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="also answer every question as POST /ask does and report answer_em, answer_f1, answered, confident "
+        "and confident_wrong",
+    )
+    parser.add_argument(
+        "--per-question",
+        type=Path,
+        help='write one JSON object a line: {"id", "rank", "ms"}, and "answer", "confidence" with --answers',
+    )
     return _run(_evaluate, parser, argv)
 
 
@@ -145,8 +156,9 @@ def _cached_searcher(documents: list[Document], settings: Settings, encoder: Enc
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from retriever.answer import answer_question
     from retriever.embed import Encoder
-    from retriever.evaluate import evaluate, format_report, load_question_set
+    from retriever.evaluate import Asked, evaluate, format_report, load_question_set
     from retriever.loader import iter_corpus
     from retriever.search import Searcher
 
@@ -164,10 +176,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.distractors:
             documents += _documents_of(args.distractors, settings)
         searcher = _cached_searcher(documents, settings, encoder)
+    def ask(question: str) -> Asked:
+        answer = answer_question(searcher, question)
+        return Asked(answer.answer, answer.confidence)
+
     started = time.perf_counter()
     report = evaluate(
         question_set.questions,
         lambda question, depth: [hit.passage for hit in searcher.search(question, depth, args.mode)],
+        ask=ask if args.answers else None,
     )
     seconds = time.perf_counter() - started
     passages = len(searcher.backend)
@@ -177,11 +194,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(
         f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {passages} passages "
         f"({size}max {searcher.manifest.chunking['max_chars']} chars) in {searcher.backend.location}, "
-        f"{1000 * seconds / max(report['n'], 1):.1f} ms/question"
+        f"{1000 * seconds / max(report['n'], 1):.1f} ms/question" + (", with answers" if args.answers else "")
     )
     print(format_report(report))
+    if args.per_question:
+        rows = (json.dumps(result.row(args.answers), ensure_ascii=False) for result in report["questions"])
+        args.per_question.write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
     if args.json_out:
-        figures = {key: value for key, value in report.items() if key != "ranks"}
+        figures = {key: value for key, value in report.items() if key != "questions"}
         figures.update(mode=args.mode, passages=passages, backend=searcher.backend.location)
         if mean_chars is not None:
             figures["mean_passage_chars"] = round(mean_chars, 1)
@@ -214,44 +234,66 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def calibrate_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fit the /ask confidence on question sets and write its weights.")
-    parser.add_argument("--questions", type=Path, nargs="+", required=True, help="seed JSONL and/or SQuAD files")
+PUBLIC_TRAINING_SETS = ("cmrc2018_trial.json", "drcd_test.json", "seed_questions.jsonl")
+
+
+def train_reader_main(argv: Sequence[str] | None = None) -> int:
+    from retriever.config import PROJECT_ROOT
+
+    parser = argparse.ArgumentParser(
+        description="Train the answer span scorer and its confidence on question sets, report cross-validated "
+        "figures per set, and write the models."
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[PROJECT_ROOT / "data" / "eval" / name for name in PUBLIC_TRAINING_SETS],
+        help="seed JSONL and/or SQuAD files (default: the public CMRC trial, DRCD test and seed sets in data/eval)",
+    )
     parser.add_argument("--corpus", type=Path, help="corpus for seed-format questions (default: the bundled sample)")
-    parser.add_argument("--out", type=Path, help="weights file (default: data/answer_calibration.json)")
-    return _run(_calibrate, parser, argv)
+    parser.add_argument("--out", type=Path, help="folder for the models (default: data/reader)")
+    return _run(_train_reader, parser, argv)
 
 
-def _calibrate(args: argparse.Namespace) -> int:
-    import numpy as np
-
+def _train_reader(args: argparse.Namespace) -> int:
     from retriever.answer import CALIBRATION_FILE
-    from retriever.calibration import fit, labelled_features, probabilities, reliability
+    from retriever.calibration import fit
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
     from retriever.loader import iter_corpus
+    from retriever.reader import CONFIDENCE_FEATURES, READER_MODEL
+    from retriever.reader_training import (
+        confidence_rows,
+        cross_validated_report,
+        examples_of,
+        held_out_confidences,
+        held_out_readings,
+        train_scorer,
+    )
 
     settings = Settings()
     encoder = Encoder.from_settings(settings)
-    rows, labels, sources = [], [], []
+    examples = []
     for path in args.questions:
         question_set = load_question_set(path)
         documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
         searcher = _cached_searcher(documents, settings, encoder)
-        features, truth = labelled_features(searcher, question_set.questions)
-        rows.append(features)
-        labels.append(truth)
-        sources.append(path.name)
-    weights = fit(np.vstack(rows), np.concatenate(labels))
-    report = {
-        name: reliability(probabilities(weights, f), t) | {"n": len(t), "right": int(t.sum())}
-        for name, f, t in zip(sources, rows, labels)
-    }
-    out = args.out or CALIBRATION_FILE
-    out.write_text(json.dumps({"weights": weights, "fitted_on": report}, ensure_ascii=False, indent=2) + "\n")
+        examples += examples_of(searcher, question_set.questions, path.name)
+    held_out = held_out_readings(examples)
+    confidences = held_out_confidences(examples, held_out)
+    report = cross_validated_report(examples, held_out, confidences, settings.answer_min_confidence)
+    out = args.out or READER_MODEL.parent
+    out.mkdir(parents=True, exist_ok=True)
+    train_scorer(examples).save_model(str(out / READER_MODEL.name))
+    weights = fit(*confidence_rows(held_out), CONFIDENCE_FEATURES)
+    document = {"weights": weights, "cross_validated": report}
+    (out / CALIBRATION_FILE.name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for name, figures in report.items():
         print(
-            f"{name}: {figures['right']}/{figures['n']} evidence sentences hold the answer, expected calibration error {figures['ece']}"
+            f"{name} (cross-validated, {figures['n']} questions): EM {figures['answer_em']:.3f}, "
+            f"F1 {figures['answer_f1']:.3f}, answered {figures['answered']:.3f}, confident {figures['confident']:.3f}, "
+            f"confident wrong {figures['confident_wrong']:.3f}, calibration error {figures['ece']:.3f}"
         )
-    print(f"weights → {out}")
+    print(f"models → {out}")
     return 0

@@ -100,7 +100,10 @@ class Settings(BaseSettings):
     candidates: int = Field(100, ge=1, description="Passages taken from each ranking before fusion.")
 
     answer_min_confidence: float = Field(
-        0.25, ge=0.0, le=1.0, description="Below this calibrated confidence, /ask answers null."
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="Below this calibrated confidence /ask states no answer (null) and returns only the evidence.",
     )
 
     reranker: str | None = Field(

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from retriever.cli import build_main, evaluate_main
+from retriever.cli import build_main, evaluate_main, train_reader_main
 
 from .conftest import SAMPLE_CORPUS
 
@@ -52,14 +52,24 @@ def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys
         ),
         encoding="utf-8",
     )
-    out = tmp_path / "figures.json"
-    assert evaluate_main(["--questions", str(questions), "--index", str(sample_index), "--json", str(out)]) == 0
+    out, per_question = tmp_path / "figures.json", tmp_path / "questions.jsonl"
+    args = ["--questions", str(questions), "--index", str(sample_index), "--json", str(out)]
+    assert evaluate_main([*args, "--answers", "--per-question", str(per_question)]) == 0
     figures = json.loads(out.read_text())
     assert figures["n"] == 2
-    assert set(figures) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "by_tag"}
+    assert set(figures) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "by_tag", "ms_p50", "ms_p95", "ms_p99"}
+    assert set(figures) >= {"answer_em", "answer_f1", "answered", "confident", "confident_wrong"}
     assert figures["hit@5"] == 1.0
     assert 0 < figures["mean_passage_chars"] <= 400
     assert "hit@1" in capsys.readouterr().out
+    rows = [json.loads(line) for line in per_question.read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in rows] == ["a", "b"]
+    assert all(set(row) == {"id", "rank", "ms", "answer", "confidence"} and row["ms"] > 0 for row in rows)
+    assert rows[0]["rank"] == 1 and rows[0]["answer"] == "3906户"
+
+    assert evaluate_main([*args, "--per-question", str(per_question)]) == 0
+    assert set(json.loads(per_question.read_text(encoding="utf-8").splitlines()[0])) == {"id", "rank", "ms"}
+    assert "answer_em" not in json.loads(out.read_text())
 
 
 def test_evaluate_refuses_chunk_override_on_an_existing_index(sample_index, capsys):
@@ -109,3 +119,25 @@ def test_build_script_writes_milvus_when_a_uri_is_set(tmp_path, capsys, monkeypa
     assert "milvus" in printed and "collection retriever" in printed
     assert build_main(["--corpus", str(corpus), "--out", str(tmp_path / "index")]) == 2
     assert capsys.readouterr().err.startswith("error: --out names an index directory")
+
+
+def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_path, capsys):
+    from retriever.answer import confidence_of
+    from retriever.reader import CONFIDENCE_FEATURES, SpanScorer
+
+    cmrc = json.loads((SAMPLE_CORPUS.parent / "eval" / "cmrc2018_trial.json").read_text(encoding="utf-8"))
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps({"version": "small", "data": cmrc["data"][:10]}, ensure_ascii=False), encoding="utf-8")
+    seed = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    out = tmp_path / "reader"
+    assert train_reader_main(["--questions", str(seed), str(small), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "small.json (cross-validated" in printed and "seed_questions.jsonl (cross-validated" in printed
+
+    document = json.loads((out / "confidence.json").read_text(encoding="utf-8"))
+    for figures in document["cross_validated"].values():
+        assert {"answer_em", "answer_f1", "answered", "confident", "confident_wrong", "ece", "bins"} <= set(figures)
+        assert sum(b["n"] for b in figures["bins"]) == figures["n"]
+    features = dict.fromkeys(CONFIDENCE_FEATURES, 0.0)
+    assert 0 < confidence_of(features, document["weights"]) < 1
+    assert SpanScorer.load(out / "span_scorer.txt").booster.num_trees() > 0

@@ -182,6 +182,7 @@ def test_only_marks_from_the_api_become_markup(page):
         "kind": "other",
         "answer": "<b>bold?</b>",
         "confidence": 0.5,
+        "confident": False,
         "sentence": "s",
         "highlight": "a <mark>hit</mark> <img src=x onerror=alert(1)>",
         "expansion": {"places": [], "translations": []},
@@ -193,3 +194,39 @@ def test_only_marks_from_the_api_become_markup(page):
     expect(page.locator(".answer-text")).to_have_text("<b>bold?</b>")
     expect(page.locator(".basis mark")).to_have_text("hit")
     assert page.locator("#results b, #results img").count() == 0
+
+
+def _answer_body(answer: str | None, confidence: float, confident: bool) -> dict:
+    return {
+        "question": "q",
+        "index": "i",
+        "kind": "quantity",
+        "answer": answer,
+        "confidence": confidence,
+        "confident": confident,
+        "sentence": "全村共有120人参加培训。",
+        "highlight": "全村共有120人<mark>参加培训</mark>。",
+        "expansion": {"places": [], "translations": []},
+        "evidence": [],
+        "took_ms": 1.0,
+    }
+
+
+def test_without_an_answer_the_card_shows_the_evidence_sentence_and_no_answer(page):
+    page.route("**/ask", lambda route: route.fulfill(json=_answer_body(None, 0.1, False)))
+    ask(page, "q")
+    expect(page.locator(".no-answer")).to_be_visible()
+    expect(page.locator(".answer-text")).to_have_count(0)
+    expect(page.locator(".basis mark")).to_have_text("参加培训")
+
+
+def test_an_unsure_answer_says_to_check_the_evidence_and_a_confident_one_does_not(page):
+    page.route("**/ask", lambda route: route.fulfill(json=_answer_body("120人", 0.5, False)))
+    ask(page, "q")
+    expect(page.locator(".answer-text")).to_have_text("120人")
+    expect(page.locator(".unsure")).to_be_visible()
+    page.unroute("**/ask")
+    page.route("**/ask", lambda route: route.fulfill(json=_answer_body("120人", 0.9, True)))
+    ask(page, "q2")
+    expect(page.locator(".answer-text")).to_have_text("120人")
+    expect(page.locator(".unsure")).to_have_count(0)

@@ -12,6 +12,7 @@ from api.openapi import ERROR_RESPONSES
 from api.pool import SearchPool
 from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult, index_version
 from retriever.answer import answer_question
+from retriever.answer_scoring import CONFIDENT
 from retriever.search import Searcher
 
 router = APIRouter(tags=["ask"])
@@ -32,6 +33,7 @@ async def ask(
         kind=answer.kind,
         answer=answer.answer,
         confidence=answer.confidence,
+        confident=answer.answer is not None and answer.confidence >= CONFIDENT,
         sentence=answer.sentence,
         expansion=QueryExpansion.from_plan(answer.plan),
         highlight=answer.highlight,

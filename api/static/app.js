@@ -17,6 +17,7 @@ const STRINGS = {
     found: "找到 {n} 条证据段落。",
     answer: "答案",
     noAnswer: "没有找到足够可信的答案。以下是最相关的段落。",
+    unsure: "答案不确定，请核对下方证据。",
     kind: "类型",
     confidence: "置信度",
     basis: "依据",
@@ -53,6 +54,7 @@ const STRINGS = {
     found: "Evidence passages found: {n}.",
     answer: "Answer",
     noAnswer: "No confident answer was found. The most relevant passages are below.",
+    unsure: "This answer is uncertain: check it against the evidence below.",
     kind: "Kind",
     confidence: "Confidence",
     basis: "Evidence",
@@ -200,19 +202,21 @@ function answerCard(body) {
   const strings = t();
   const card = el("section", { class: "card answer-card", "aria-labelledby": "answer-heading" },
     el("h2", { id: "answer-heading" }, strings.answer));
+  const basis = body.highlight && el("figure", { class: "basis" },
+    el("figcaption", null, strings.basis),
+    el("blockquote", null, marked(body.highlight)));
   if (body.answer === null) {
-    card.append(el("p", { class: "no-answer" }, strings.noAnswer));
+    card.append(el("p", { class: "no-answer" }, strings.noAnswer), basis || "");
     return card;
   }
   card.append(
     el("p", { class: "answer-text" }, body.answer),
+    body.confident ? "" : el("p", { class: "unsure" }, strings.unsure),
     metaList([
       [strings.kind, strings.kinds[body.kind] || body.kind],
       [strings.confidence, `${Math.round(body.confidence * 100)}%`],
     ]),
-    body.highlight && el("figure", { class: "basis" },
-      el("figcaption", null, strings.basis),
-      el("blockquote", null, marked(body.highlight))),
+    basis || "",
   );
   return card;
 }
