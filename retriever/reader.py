@@ -6,6 +6,7 @@ public question sets (label: the span equals a gold answer). It ships as a text 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,14 +16,19 @@ import lightgbm as lgb
 import numpy as np
 
 from retriever.span_features import FEATURES, KINDS, EvidenceSentence, QuestionView, Span, candidates
+from retriever.text import normalize_for_matching
 
 READER_MODEL = Path(__file__).resolve().parent.parent / "data" / "reader" / "span_scorer.txt"
-SPAN_CONFIDENCE_FEATURES = ("rule_span", "left_bigrams", "right_bigrams", "in_question_share", "head_share")
+SPAN_CONFIDENCE_FEATURES = (
+    "rule_span", "rule_tier", "unit_match", "left_bigrams", "right_bigrams", "in_question_share", "head_share",
+)
 """Features of the chosen span itself that the confidence also sees."""
 CONFIDENCE_FEATURES: tuple[str, ...] = (
     "span_logit", "margin", "support", "passage_rank", "sentence_coverage", "passage_dense", "score_gap",
-    "candidates_log", "span_chars_log", *SPAN_CONFIDENCE_FEATURES, *(f"kind_{kind}" for kind in KINDS),
+    "candidates_log", "span_chars_log", "asks_why_or_how", *SPAN_CONFIDENCE_FEATURES,
+    *(f"kind_{kind}" for kind in KINDS),
 )
+_WHY_OR_HOW = re.compile(r"为什么|为何|怎么|怎样|如何|什么作用|什么影响|什么意义|\bwhy\b|\bhow (?!many|much|long|far|old)")
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,11 @@ def best_reading(
 ) -> Reading:
     """The most probable span with the confidence features: its probability (as a logit), its margin over the
     best span that does not overlap it, and the share of all probability on spans overlapping it."""
-    kind_flags = {f"kind_{kind}": float(view.kind == kind) for kind in KINDS}
+    question_flags = {f"kind_{kind}": float(view.kind == kind) for kind in KINDS}
+    question_flags["asks_why_or_how"] = float(_WHY_OR_HOW.search(normalize_for_matching(view.text)) is not None)
     if not len(spans):
         first = sentences[0] if sentences else None
-        return Reading(None, first, _empty_features(first) | kind_flags)
+        return Reading(None, first, _empty_features(first) | question_flags)
     best = int(np.argmax(probabilities))
     top = spans[best]
     overlapping = np.array(
@@ -102,7 +109,7 @@ def best_reading(
         "span_chars_log": float(np.log(top.end - top.start)),
         **{name: float(rows[best, FEATURES.index(name)]) for name in SPAN_CONFIDENCE_FEATURES},
     }
-    return Reading(sentence.text[top.start : top.end], sentence, features | kind_flags)
+    return Reading(sentence.text[top.start : top.end], sentence, features | question_flags)
 
 
 def _empty_features(sentence: EvidenceSentence | None) -> dict[str, float]:

@@ -135,13 +135,13 @@ def view_question(question: str, added_terms: Sequence[str] = ()) -> QuestionVie
         # The question word's phrase may go on with a measure word or noun (哪一年, 多少户, 什么时候): try both.
         rights = tuple(dict.fromkeys(after[skip:] for skip in range(3) if after[skip:]))
     return QuestionView(
-        head=_asked_noun(matching, found.end()) if found else "",
         text=question,
         kind=classify_question(question),
         unit=unit_hint(question),
         terms=terms,
         left=_strip_punct(left),
         rights=tuple(_strip_punct(r, leading=True) for r in rights),
+        head=_asked_noun(matching, found.end()) if found else "",
         english=not re.search(r"[\u4e00-\u9fff]", question),
     )
 
@@ -169,26 +169,31 @@ def evidence_sentences(
     most of the question's terms (earlier passages first on ties), each of the best ``FOLLOWED`` followed by the
     sentence after it, which often carries the figure the first one introduces."""
     top_score = passages[0][1] if passages else 0.0
-    found = []
-    for rank, (text, score, dense) in enumerate(passages):
-        spans = sentence_spans(text) or [(0, len(text))]
-        for number, (start, end) in enumerate(spans):
-            coverage = term_coverage(view, text[start:end])
-            following = spans[number + 1] if number + 1 < len(spans) else None
-            found.append((coverage, rank, start, (start, end), following, text, score, dense))
-    found.sort(key=lambda item: (-item[0], item[1], item[2]))
-    chosen: dict[tuple[int, int], tuple[float, int, int, str, float, float]] = {}
-    for order, (coverage, rank, _, span, following, text, score, dense) in enumerate(found[:limit]):
-        chosen.setdefault((rank, span[0]), (coverage, rank, order, text[span[0] : span[1]], score, dense))
-        if order < FOLLOWED and following is not None:
-            follow_coverage = term_coverage(view, text[following[0] : following[1]])
-            chosen.setdefault(
-                (rank, following[0]),
-                (follow_coverage, rank, limit + order, text[following[0] : following[1]], score, dense),
-            )
+    per_passage = [
+        [(text[a:b], term_coverage(view, text[a:b])) for a, b in sentence_spans(text) or [(0, len(text))]]
+        for text, _, _ in passages
+    ]
+    ranked = sorted(
+        (-coverage, rank, number)
+        for rank, sentences in enumerate(per_passage)
+        for number, (_, coverage) in enumerate(sentences)
+    )
+    order: dict[tuple[int, int], int] = {}
+    for position, (_, rank, number) in enumerate(ranked[:limit]):
+        order.setdefault((rank, number), position)
+        if position < FOLLOWED and number + 1 < len(per_passage[rank]):
+            order.setdefault((rank, number + 1), limit + position)
     return [
-        EvidenceSentence(sentence, rank, score, dense, top_score - score, coverage, order)
-        for coverage, rank, order, sentence, score, dense in sorted(chosen.values(), key=lambda item: item[2])
+        EvidenceSentence(
+            text=per_passage[rank][number][0],
+            passage_rank=rank,
+            passage_score=passages[rank][1],
+            passage_dense=passages[rank][2],
+            score_gap=top_score - passages[rank][1],
+            coverage=per_passage[rank][number][1],
+            rank=position,
+        )
+        for (rank, number), position in sorted(order.items(), key=lambda item: item[1])
     ]
 
 
