@@ -324,7 +324,7 @@ class Candidate:
     tier: int = 0
 
 
-def _matchable(text: str) -> str:
+def matchable_form(text: str) -> str:
     """Half-width, Simplified form of the same length as ``text`` (the patterns here are Simplified), so that
     offsets found in it hold in ``text``."""
     half_width = text.translate(_FULL_WIDTH)
@@ -334,7 +334,7 @@ def _matchable(text: str) -> str:
 
 def classify_question(question: str) -> QuestionKind:
     """quantity, person, place, time, organization or list when the question asks for one, else other."""
-    text = _matchable(question).lower()
+    text = matchable_form(question).lower()
     matches = [
         (match.start(), rank, kind)
         for rank, (kind, pattern) in enumerate(_KIND_PATTERNS)
@@ -352,7 +352,7 @@ def unit_hint(question: str) -> str | None:
 
     元 stands for any amount of money, % for any rate; matching is by unit family (元/万元/亿元, 亩/平方米, …).
     """
-    text = _matchable(question).lower()
+    text = matchable_form(question).lower()
     if match := _HINT_AFTER_ASKING.search(text):
         if unit := match.group("unit"):
             return "元" if unit == "钱" else unit
@@ -652,8 +652,8 @@ def candidate_spans(question: str, sentence: str, context: str = "") -> list[Can
     kind = classify_question(question)
     if kind == "other" or not sentence:
         return []
-    question = _matchable(question)
-    matchable = _matchable(sentence)
+    question = matchable_form(question)
+    matchable = matchable_form(sentence)
     if kind == "quantity":
         return _quantities(question, matchable)
     if kind == "time":
@@ -669,13 +669,13 @@ def candidate_spans(question: str, sentence: str, context: str = "") -> list[Can
 
 def extract_answer(question: str, sentence: str, context: str = "") -> str | None:
     """The shortest span of ``sentence`` that answers ``question``, or None when it holds none of the asked kind."""
-    best = _best(candidate_spans(question, sentence, context), _matchable(question), _matchable(sentence))
+    best = _best(candidate_spans(question, sentence, context), matchable_form(question), matchable_form(sentence))
     return sentence[best.start : best.end] if best else None
 
 
 def quantity_unit(text: str) -> str | None:
     """The unit of the first number-with-unit in ``text`` (% for rates), or None when it holds none."""
-    match = _QUANTITY.search(_matchable(text))
+    match = _QUANTITY.search(matchable_form(text))
     return (match.group("unit") or "%").strip() if match else None
 
 

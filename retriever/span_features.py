@@ -26,13 +26,14 @@ from retriever.answer_span import (
     candidate_spans,
     classify_question,
     family_of,
+    matchable_form,
     quantity_unit,
     required_units,
     unit_hint,
 )
 from retriever.postag import Token, tag
 from retriever.segment import sentence_spans
-from retriever.text import normalize_for_matching, to_simplified
+from retriever.text import normalize_for_matching
 from retriever.tokenize import tokenize
 
 MAX_SPAN_TOKENS = 8
@@ -217,8 +218,9 @@ def _clause_bounds(sentence: str) -> list[int]:
 
 
 def _admissible(view: QuestionView, text: str) -> bool:
-    """The type constraints: the span is of the kind of thing the question asks for."""
-    text = to_simplified(text)
+    """The type constraints: the span (in Simplified form) is of the kind of thing the question asks for."""
+    if view.kind == "other":
+        return True
     if view.kind == "quantity":
         if not _NUMERAL.search(text):
             return False
@@ -281,12 +283,13 @@ def candidates(view: QuestionView, sentences: Sequence[EvidenceSentence]) -> tup
     for index, sentence in enumerate(sentences):
         text = sentence.text
         tokens = tag(text)
+        simplified = matchable_form(text)
         ruled = {(c.start, c.end): c.tier for c in candidate_spans(view.text, text)}
         quoted = {(m.start(g), m.end(g)) for m in _QUOTED.finditer(text) for g in range(1, 5) if m.group(g)}
         found = [
             span
             for span in sorted(_token_spans(text, tokens) | _clause_spans(text) | set(ruled) | quoted)
-            if _admissible(view, text[span[0] : span[1]])
+            if _admissible(view, simplified[span[0] : span[1]])
         ]
         if found:
             spans += [Span(index, start, end) for start, end in found]
