@@ -176,6 +176,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.distractors:
             documents += _documents_of(args.distractors, settings)
         searcher = _cached_searcher(documents, settings, encoder)
+
     def ask(question: str) -> Asked:
         answer = answer_question(searcher, question)
         return Asked(answer.answer, answer.confidence)
