@@ -1,7 +1,8 @@
 """The reader: picks the answer span among the candidates of the evidence sentences with a learned scorer.
 
-The scorer is a LightGBM model over ``span_features.FEATURES``, trained by ``scripts/train_reader.py`` on the
-public question sets (label: the span equals a gold answer). It ships as a text file and loads offline.
+The scorer is a LightGBM ranker over ``span_features.FEATURES``, trained by ``scripts/train_reader.py`` on the
+public question sets (relevance: how close the span is to a gold answer, see ``reader_training.span_label``). It
+ships as a text file and loads offline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import lightgbm as lgb
 import numpy as np
 
 from retriever.span_features import FEATURES, KINDS, EvidenceSentence, QuestionView, Span, candidates
-from retriever.text import normalize_for_matching
 
 READER_MODEL = Path(__file__).resolve().parent.parent / "data" / "reader" / "span_scorer.txt"
 SPAN_CONFIDENCE_FEATURES = (
@@ -86,7 +86,7 @@ def best_reading(
     """The most probable span with the confidence features: its probability (as a logit), its margin over the
     best span that does not overlap it, and the share of all probability on spans overlapping it."""
     question_flags = {f"kind_{kind}": float(view.kind == kind) for kind in KINDS}
-    question_flags["asks_why_or_how"] = float(_WHY_OR_HOW.search(normalize_for_matching(view.text)) is not None)
+    question_flags["asks_why_or_how"] = float(_WHY_OR_HOW.search(view.matching) is not None)
     if not len(spans):
         first = sentences[0] if sentences else None
         return Reading(None, first, _empty_features(first) | question_flags)

@@ -1,7 +1,7 @@
 """Training the reader and its confidence on the public question sets, with cross-validated figures.
 
-Every question is searched as /ask searches it; the candidate spans of its evidence sentences, labelled by
-whether they equal a gold answer, train the span scorer. Questions are split into folds by article, so that no
+Every question is searched as /ask searches it; the candidate spans of its evidence sentences, graded by how
+close they come to a gold answer, train the span ranker. Questions are split into folds by article, so that no
 fold is scored by a model that saw its article. Out-of-fold, the scorer's choice per question gives the features
 and the label (the answer holds a gold answer) of the confidence model, itself cross-validated over the same
 folds. The held-out figures of both are the ones reported; the shipped models are then fitted on everything.
@@ -22,7 +22,7 @@ from retriever.answer import Evidence, confidence_of, gather_evidence
 from retriever.answer_scoring import CONFIDENT, contains_gold, scoring_form
 from retriever.calibration import fit, reliability
 from retriever.evaluate import Asked, Question, summarize_answers
-from retriever.reader import CONFIDENCE_FEATURES, best_reading, softmax
+from retriever.reader import CONFIDENCE_FEATURES, SpanScorer, best_reading
 from retriever.search import Searcher
 from retriever.span_features import FEATURES, Span, candidates
 
@@ -130,11 +130,11 @@ def held_out_readings(examples: Sequence[Example], progress: Callable[[str], Non
     results: list[HeldOut | None] = [None] * len(examples)
     for fold in range(FOLDS):
         progress(f"span scorer: fold {fold + 1}/{FOLDS}")
-        booster = train_scorer([e for e in examples if e.fold != fold])
+        scorer = SpanScorer(train_scorer([e for e in examples if e.fold != fold]))
         for index, example in enumerate(examples):
             if example.fold != fold:
                 continue
-            probabilities = softmax(booster.predict(example.rows, num_threads=2)) if len(example.spans) else np.zeros(0)
+            probabilities = scorer.probabilities(example.rows)
             reading = best_reading(
                 example.evidence.view, example.evidence.sentences, example.spans, example.rows, probabilities
             )

@@ -93,6 +93,8 @@ class QuestionView:
     question word (left and right, in matching form)."""
 
     text: str
+    matching: str
+    """The question in matching form (NFKC, Simplified, lower case)."""
     kind: QuestionKind
     unit: str | None
     terms: tuple[str, ...]
@@ -137,6 +139,7 @@ def view_question(question: str, added_terms: Sequence[str] = ()) -> QuestionVie
         rights = tuple(dict.fromkeys(after[skip:] for skip in range(3) if after[skip:]))
     return QuestionView(
         text=question,
+        matching=matching,
         kind=classify_question(question),
         unit=unit_hint(question),
         terms=terms,
@@ -277,7 +280,6 @@ def _clause_spans(text: str) -> set[tuple[int, int]]:
 
 def candidates(view: QuestionView, sentences: Sequence[EvidenceSentence]) -> tuple[list[Span], np.ndarray]:
     """Every admissible candidate span of the sentences, and one feature row per candidate (``FEATURES`` order)."""
-    question_form = normalize_for_matching(view.text)
     spans: list[Span] = []
     blocks: list[np.ndarray] = []
     for index, sentence in enumerate(sentences):
@@ -293,14 +295,13 @@ def candidates(view: QuestionView, sentences: Sequence[EvidenceSentence]) -> tup
         ]
         if found:
             spans += [Span(index, start, end) for start, end in found]
-            blocks.append(_sentence_features(view, question_form, sentence, tokens, found, ruled, quoted))
+            blocks.append(_sentence_features(view, sentence, tokens, found, ruled, quoted))
     rows = np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)), dtype=np.float32)
     return spans, rows
 
 
 def _sentence_features(
     view: QuestionView,
-    question_form: str,
     sentence: EvidenceSentence,
     tokens: Sequence[Token],
     found: Sequence[tuple[int, int]],
@@ -351,7 +352,7 @@ def _sentence_features(
     clause_start = clauses[clause_of_start]
     clause_end = np.minimum(clauses[np.minimum(clause_of_start + 1, len(clauses) - 1)], length)
 
-    question_chars = set(question_form)
+    question_chars = set(view.matching)
     numerals = char_count(lambda ch: _NUMERAL.match(ch) is not None, text)
     lengths = ends - starts
     left_slot = np.array([_common_suffix(matching[max(0, p - 12) : p], view.left) for p in range(length + 1)])
@@ -398,7 +399,7 @@ def _sentence_features(
         "punct_before": np.where(starts == 0, True, punct[np.maximum(starts - 1, 0)]).astype(float),
         "punct_after": punct[ends].astype(float),
         "in_question_share": char_count(lambda ch: ch in question_chars, matching) / lengths,
-        "span_in_question": np.array([float(matching[a:b] in question_form) for a, b in found]),
+        "span_in_question": np.array([float(matching[a:b] in view.matching) for a, b in found]),
         "terms_left": ((anchor_starts >= s - CONTEXT_CHARS) & (anchor_ends <= s)) @ anchor_sizes.T,
         "terms_right": ((anchor_starts >= e) & (anchor_ends <= e + CONTEXT_CHARS)) @ anchor_sizes.T,
         "terms_in_clause": ((clause_of_anchor == clause_of_start.reshape(-1, 1)) & outside) @ anchor_sizes.T,
