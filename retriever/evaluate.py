@@ -16,6 +16,7 @@ import numpy as np
 
 from retriever.answer_scoring import CONFIDENT, contains_gold, exact_match, f1
 from retriever.documents import Document, Passage
+from retriever.text import question_language
 
 DEFAULT_KS = (1, 3, 5, 10, 20)
 MRR_DEPTH = 10
@@ -86,7 +87,13 @@ def _squad_set(data: dict[str, Any]) -> QuestionSet:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
                 if answers:
                     questions.append(
-                        Question(qid=str(qa["id"]), question=qa["question"], answers=answers, article=article_id)
+                        Question(
+                            qid=str(qa["id"]),
+                            question=qa["question"],
+                            answers=answers,
+                            tags=(f"lang:{question_language(qa['question'])}",),
+                            article=article_id,
+                        )
                     )
     return QuestionSet(questions, documents)
 

@@ -21,7 +21,7 @@ from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
 from retriever.store import Manifest
-from retriever.text import join_lines
+from retriever.text import Language, join_lines
 from retriever.tokenize import add_words, tokenize
 
 MIN_HIGHLIGHT_TERM_CHARS = 2
@@ -111,17 +111,17 @@ class Searcher:
         vector = self.encoder.encode_query(plan.dense_text)
         groups = [(group, 1.0) for group in plan.name_groups]
         groups += [(group, self.settings.translation_weight) for group in plan.translation_groups]
-        scored = self.backend.candidates(vector, LexicalQuery(plan.query, groups), mode, n)
+        scored = self.backend.candidates(vector, LexicalQuery(plan.lexical_text, groups), mode, n)
         return Candidates(scored.ids, scored.dense, scored.lexical, CandidatePassages(self.backend, scored.ids))
 
-    def _rank_scores(self, candidates: Candidates, mode: SearchMode) -> np.ndarray:
+    def _rank_scores(self, candidates: Candidates, mode: SearchMode, language: Language) -> np.ndarray:
         if mode == "lexical":
             return candidates.lexical
         if mode == "dense":
             return candidates.dense
         if self.settings.fusion == "rrf":
             return rrf_fusion(candidates.dense, candidates.lexical, self.settings.rrf_k)
-        return weighted_fusion(candidates.dense, candidates.lexical, self.settings.fusion_alpha)
+        return weighted_fusion(candidates.dense, candidates.lexical, self.settings.fusion_alpha_for(language))
 
     def search(
         self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid", plan: QueryPlan | None = None
@@ -134,7 +134,7 @@ class Searcher:
         plan = plan or self.expander.plan(query)
         n = min(max(self.settings.candidates, top_k), len(self.backend))
         candidates = self._candidates(plan, mode, n)
-        scores = self._rank_scores(candidates, mode)
+        scores = self._rank_scores(candidates, mode, plan.language)
         if mode == "hybrid" and self.settings.answer_type_weight > 0:
             scores = self._favour_answer_type(query, candidates, scores)
         if mode == "hybrid" and self.reranker is not None:

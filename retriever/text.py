@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Literal
 
 import opencc
 
@@ -16,6 +17,10 @@ _WIDE = _CJK + _CJK_PUNCT
 _SPACE_AFTER_WIDE = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}0-9])")
 _SPACE_BEFORE_WIDE = re.compile(rf"(?<=[{_WIDE}0-9])\s+(?=[{_WIDE}])")
 _SPACES = re.compile(r"\s+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_LOWER_CASE_WORD = re.compile(r"(?<![A-Za-z])[a-z]+(?![A-Za-z])")
+
+Language = Literal["zh", "en"]
 
 
 def join_lines(text: str) -> str:
@@ -42,3 +47,10 @@ def to_simplified(text: str) -> str:
 def normalize_for_matching(text: str) -> str:
     """The matching form: NFKC (full-width → half-width), traditional → simplified, lower case, joined lines."""
     return join_lines(to_simplified(unicodedata.normalize("NFKC", text))).lower()
+
+
+def question_language(text: str) -> Language:
+    """``en`` when the text's lower-case Latin words outnumber its Chinese words (counted as two characters each),
+    else ``zh``. English sentences are mostly lower-case words; the Latin words a Chinese question quotes are mostly
+    names, titles and codes (MIT OpenCourseWare指什么？, 5G基站建了多少个？), which are not."""
+    return "en" if 2 * len(_LOWER_CASE_WORD.findall(text)) > len(_CJK_CHAR.findall(text)) else "zh"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from retriever.cli import build_main, evaluate_main, train_reader_main
+from retriever.cli import build_main, evaluate_main, fit_fusion_main, train_reader_main
 
 from .conftest import SAMPLE_CORPUS
 
@@ -141,3 +141,18 @@ def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_p
     features = dict.fromkeys(CONFIDENCE_FEATURES, 0.0)
     assert 0 < confidence_of(features, document["weights"]) < 1
     assert SpanScorer.load(out / "span_scorer.txt").booster.num_trees() > 0
+
+
+def test_fit_fusion_reports_cross_validated_figures_and_writes_weights_that_load(tmp_path, capsys):
+    from retriever.config import fitted_fusion_alpha
+
+    seed = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    out = tmp_path / "fusion.json"
+    assert fit_fusion_main(["--questions", str(seed), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "seed_questions.jsonl (en)" in printed and "seed_questions.jsonl (zh)" in printed
+    fitted = json.loads(out.read_text(encoding="utf-8"))
+    assert set(fitted["alpha"]) == {"en", "zh"}
+    for figures in fitted["cross_validated"].values():
+        assert {"n", "hit@1", "mrr@10", "in_sample_hit@1", "in_sample_mrr@10", "fold_alphas"} <= set(figures)
+    assert 0 <= fitted_fusion_alpha("en") <= 1

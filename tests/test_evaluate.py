@@ -87,7 +87,17 @@ def test_loads_seed_jsonl_and_squad(tmp_path):
     )
     loaded = load_question_set(squad)
     assert [d.doc_id for d in loaded.documents] == ["A_0"]
-    assert loaded.questions == [Question("A_0_q", "首都？", ("北京",), article="A")]
+    assert loaded.questions == [Question("A_0_q", "首都？", ("北京",), tags=("lang:zh",), article="A")]
+
+
+def test_squad_questions_are_tagged_with_their_language(tmp_path):
+    qas = [
+        {"id": "en", "question": "What is the capital of China?", "answers": [{"text": "北京"}]},
+        {"id": "zh", "question": "5G基站在哪里？", "answers": [{"text": "北京"}]},
+    ]
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps({"data": [{"paragraphs": [{"context": "北京。", "qas": qas}]}]}), encoding="utf-8")
+    assert [q.tags for q in load_question_set(squad).questions] == [("lang:en",), ("lang:zh",)]
 
 
 def test_bad_question_file_names_the_line(tmp_path):

@@ -6,8 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from retriever.aliases import default_gazetteer
+from retriever.expand import QueryExpander, written_as_is
 from retriever.lexical import LexicalIndex
 from retriever.store import ALIASES_FILE
+from retriever.text import question_language
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +21,7 @@ def client(searcher, settings):
 
 def test_english_place_name_expands_to_its_chinese_forms_and_finds_the_passage(client):
     body = client.post("/search", json={"query": "How many households did Tumed Right Banner lift out of poverty?"}).json()
+    assert body["expansion"]["language"] == "en"
     (place,) = body["expansion"]["places"]
     assert place["mention"] == "Tumed Right Banner" and place["place"] == "土默特右旗"
     assert "土右旗" in place["names"]
@@ -35,6 +39,7 @@ def test_english_question_gets_the_chinese_span(client):
 
 def test_abbreviation_in_a_chinese_question_reaches_the_full_name(client):
     body = client.post("/search", json={"query": "太仆寺旗的新建铁路车站设在哪里？", "top_k": 1}).json()
+    assert body["expansion"]["language"] == "zh"
     assert "西山坡" in body["results"][0]["text"]
     assert "太旗" in body["expansion"]["places"][0]["names"]
 
@@ -50,3 +55,57 @@ def test_alternative_names_count_once_in_bm25():
     both = index.scores("脱贫", [(("土右旗", "土默特右旗", "土右"), 1.0)])
     assert both[0] == pytest.approx(once[0])
     assert both[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("How many households did Tumed Right Banner lift out of poverty?", "en"),
+        ("土右旗有多少户脱贫？", "zh"),
+        ("5G基站建了多少个？", "zh"),
+        ("What does 土右旗 mean?", "en"),
+        ("“machine learning”是什么意思？", "zh"),
+        ("GDP增长了多少", "zh"),
+        ("MIT OpenCourseWare指什么？", "zh"),
+        ("《This Is Where I Came In》是Bee Gees的第几张原创专辑？", "zh"),
+    ],
+)
+def test_question_language_follows_the_script_most_of_it_is_written_in(question, language):
+    assert question_language(question) == language
+
+
+def test_only_what_chinese_text_writes_as_is_survives_from_an_english_question():
+    assert written_as_is("Did 5G reach the G111 road, raising GDP in the 1990s or 2020 for 2nd iPhone users?") == [
+        "5G",
+        "G111",
+        "GDP",
+        "1990",
+        "2020",
+        "2",
+        "iPhone",
+    ]
+
+
+def test_english_amounts_reach_bm25_in_their_chinese_forms():
+    plan = QueryExpander(default_gazetteer()).plan("Which project cost 3 million yuan and employed 12,000 people?")
+    amounts = {term.english: term.chinese for term in plan.terms if term.english[0].isdigit()}
+    assert amounts == {"3 million": ("300万", "3000000"), "12,000": ("1.2万", "12000")}
+    assert plan.lexical_text == ""
+
+
+def test_the_domain_glossary_gives_the_sense_government_articles_use():
+    plan = QueryExpander(default_gazetteer()).plan("Who is the party secretary of the village and how many mu?")
+    translated = {term.english: term.chinese for term in plan.terms}
+    assert translated["party secretary"][0] == "党委书记"
+    assert translated["village"][0] == "村"
+    assert translated["mu"] == ("亩",)
+
+
+def test_english_words_do_not_match_stray_latin_text_in_bm25():
+    texts = ["土右旗268户590人未脱贫人口已全部脱贫退出", "Many households in the banner lift poverty out of mind"]
+    index = LexicalIndex.build(texts, k1=0.6, b=0.4)
+    plan = QueryExpander(default_gazetteer()).plan("How many households did Tumed Right Banner lift out of poverty?")
+    assert plan.language == "en" and plan.lexical_text == ""
+    groups = [(group, 1.0) for group in plan.name_groups + plan.translation_groups]
+    scores = index.scores(plan.lexical_text, groups)
+    assert scores[0] > 0 and scores[1] == 0
