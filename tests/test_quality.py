@@ -57,3 +57,15 @@ def test_cmrc_trial_through_milvus_matches_the_embedded_backend(settings, encode
     n = len(question_set.questions)
     for metric in ("hit@1", "hit@5", "hit@10"):
         assert abs(through_milvus[metric] - embedded[metric]) * n <= 1, metric
+
+
+def test_xquad_english_questions_over_chinese_paragraphs(settings, encoder):
+    short = settings.model_copy(update={"chunk_max_chars": 250})
+    english = load_question_set(EVAL / "xquad_en2zh_public.json")
+    hybrid = run(english.questions, english.documents, short, encoder)
+    dense = run(english.questions, english.documents, short, encoder, mode="dense")
+    assert hybrid["hit@1"] >= 0.80
+    assert hybrid["mrr@10"] >= 0.87
+    assert hybrid["hit@1"] >= dense["hit@1"]
+    chinese = load_question_set(EVAL / "xquad_zh2zh_public.json")
+    assert run(chinese.questions, chinese.documents, short, encoder)["hit@1"] >= 0.93
