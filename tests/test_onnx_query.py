@@ -1,10 +1,13 @@
-"""The ONNX Runtime int8 query path: parity with torch fp32, its cache, and the fallback to torch."""
+"""The ONNX Runtime int8 query path: parity with torch fp32, its cache (opened without torch), and the fallback to
+torch."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +15,19 @@ import pytest
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
-from retriever import onnx_query
+from retriever import onnx_export, onnx_query
 from retriever.config import Settings
 from retriever.embed import Encoder, resolve_model
 from retriever.evaluate import load_seed_jsonl, load_squad
-from retriever.onnx_query import FINGERPRINT_FILE, MODEL_FILE, OnnxQueryEncoder, UnsupportedModel, cache_path
+from retriever.onnx_query import (
+    FINGERPRINT_FILE,
+    MODEL_FILE,
+    SERVING_FILE,
+    TOKENIZER_FILE,
+    OnnxQueryEncoder,
+    UnsupportedModel,
+    cache_path,
+)
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
 
@@ -40,23 +51,37 @@ def source(settings: Settings) -> str:
 
 @pytest.fixture(scope="module")
 def onnx_encoder(torch_encoder: Encoder, source: str, settings: Settings) -> OnnxQueryEncoder:
-    return OnnxQueryEncoder(torch_encoder._model, source, settings.models_dir)
+    return OnnxQueryEncoder.open(source, settings.models_dir, lambda: torch_encoder.model)
+
+
+def link_built_model(settings: Settings, source: str, exports: list[Path]):
+    """An ``export_int8`` that links the real export, already made, instead of waiting for another."""
+    built = cache_path(source, settings.models_dir) / MODEL_FILE
+
+    def link_export(_: SentenceTransformer, out: Path) -> None:
+        exports.append(out)
+        out.symlink_to(built)
+
+    return link_export
 
 
 def test_int8_queries_match_torch_fp32(torch_encoder: Encoder, onnx_encoder: OnnxQueryEncoder) -> None:
     questions = _questions()
     assert len(questions) == 40 and sum(q.isascii() for q in questions) == 3
     # one fp32 batch: the same vectors as one query at a time (padding is masked), in a fraction of the time
-    reference = torch_encoder._model.encode(questions, prompt_name="query", normalize_embeddings=True)
+    reference = torch_encoder.model.encode(questions, prompt_name="query", normalize_embeddings=True)
     cosines = {q: float(vector @ onnx_encoder.encode(q)) for q, vector in zip(questions, reference, strict=True)}
     assert min(cosines.values()) >= 0.995, sorted(cosines.items(), key=lambda item: item[1])[:3]
     # with the down-projections quantised too the mean drops to 0.9973 and CMRC hit@1 loses 4 questions
     assert np.mean(list(cosines.values())) >= 0.998
 
 
-def test_cls_pooling_matches_torch(torch_encoder: Encoder, source: str, settings: Settings) -> None:
-    model = SentenceTransformer(modules=[torch_encoder._model[0], Pooling(torch_encoder.dim, "cls"), Normalize()])
-    encoder = OnnxQueryEncoder(model, source, settings.models_dir)
+def test_cls_pooling_matches_torch(
+    onnx_encoder: OnnxQueryEncoder, torch_encoder: Encoder, source: str, settings: Settings, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(onnx_export, "export_int8", link_built_model(settings, source, []))
+    model = SentenceTransformer(modules=[torch_encoder.model[0], Pooling(torch_encoder.dim, "cls"), Normalize()])
+    encoder = OnnxQueryEncoder.open(source, tmp_path, lambda: model)
     questions = _questions()[::5]
     for question, vector in zip(questions, model.encode(questions), strict=True):
         assert float(vector @ encoder.encode(question)) >= 0.99
@@ -71,8 +96,8 @@ def test_encode_query_returns_read_only_unit_vector(encoder: Encoder, settings: 
     assert encoder.encode_query("阿拉善盟现有建档立卡脱贫户多少户？") is vector
 
 
-def test_cache_is_reused(
-    onnx_encoder: OnnxQueryEncoder, torch_encoder: Encoder, source: str, settings: Settings, monkeypatch
+def test_cache_is_reused_without_the_model(
+    onnx_encoder: OnnxQueryEncoder, source: str, settings: Settings, monkeypatch
 ) -> None:
     stamp = cache_path(source, settings.models_dir) / FINGERPRINT_FILE
     before = stamp.stat().st_mtime_ns
@@ -80,8 +105,8 @@ def test_cache_is_reused(
     def no_export(*_: object) -> None:
         raise AssertionError("the cached export should have been reused")
 
-    monkeypatch.setattr(onnx_query, "export_int8", no_export)
-    again = OnnxQueryEncoder(torch_encoder._model, source, settings.models_dir)
+    monkeypatch.setattr(onnx_export, "export_int8", no_export)
+    again = OnnxQueryEncoder.open(source, settings.models_dir, lambda: pytest.fail("no model needed for a current cache"))
     assert stamp.stat().st_mtime_ns == before
     question = "When was the road built?"
     np.testing.assert_array_equal(again.encode(question), onnx_encoder.encode(question))
@@ -99,15 +124,10 @@ def test_damaged_cache_is_rebuilt(
 ) -> None:
     built = cache_path(source, settings.models_dir) / MODEL_FILE
     exports: list[Path] = []
-
-    def link_export(_: SentenceTransformer, out: Path) -> None:  # the real export, already made, without the wait
-        exports.append(out)
-        out.symlink_to(built)
-
-    monkeypatch.setattr(onnx_query, "export_int8", link_export)
+    monkeypatch.setattr(onnx_export, "export_int8", link_built_model(settings, source, exports))
     cache = cache_path(source, tmp_path)
     cache.mkdir(parents=True)
-    expected = onnx_query.fingerprint(torch_encoder._model, source)
+    expected = onnx_query.fingerprint(source)
     if damage == "garbage model":
         (cache / MODEL_FILE).write_bytes(b"\x00 not a model")
         (cache / FINGERPRINT_FILE).write_text(json.dumps(expected))
@@ -120,7 +140,7 @@ def test_damaged_cache_is_rebuilt(
     leftover.mkdir()
     os.utime(leftover, (0, 0))
 
-    rebuilt = OnnxQueryEncoder(torch_encoder._model, source, tmp_path)
+    rebuilt = OnnxQueryEncoder.open(source, tmp_path, lambda: torch_encoder.model)
     assert len(exports) == 1
     assert json.loads((cache / FINGERPRINT_FILE).read_text()) == expected
     assert not leftover.exists() and not list(tmp_path.glob("*.partial"))
@@ -131,10 +151,10 @@ def test_damaged_cache_is_rebuilt(
 def test_unsupported_pooling_is_refused_before_any_export(
     torch_encoder: Encoder, source: str, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(onnx_query, "export_int8", lambda *_: pytest.fail("no export for an unsupported model"))
-    model = SentenceTransformer(modules=[torch_encoder._model[0], Pooling(torch_encoder.dim, "max")])
+    monkeypatch.setattr(onnx_export, "export_int8", lambda *_: pytest.fail("no export for an unsupported model"))
+    model = SentenceTransformer(modules=[torch_encoder.model[0], Pooling(torch_encoder.dim, "max")])
     with pytest.raises(UnsupportedModel, match="max"):
-        OnnxQueryEncoder(model, source, tmp_path)
+        OnnxQueryEncoder.open(source, tmp_path, lambda: model)
     assert not any(tmp_path.iterdir())
 
 
@@ -142,7 +162,7 @@ def test_encoder_falls_back_to_torch(torch_encoder: Encoder, settings: Settings,
     def unsupported(*_: object) -> None:
         raise UnsupportedModel("pooling 'max' is not supported")
 
-    monkeypatch.setattr(onnx_query, "OnnxQueryEncoder", unsupported)
+    monkeypatch.setattr(onnx_query.OnnxQueryEncoder, "open", unsupported)
     with caplog.at_level(logging.WARNING, logger="retriever.embed"):
         encoder = Encoder(settings.model, settings.models_dir)
     assert encoder.query_backend == "torch"
@@ -155,4 +175,16 @@ def test_cache_lives_beside_the_model(onnx_encoder: OnnxQueryEncoder, source: st
     cache = cache_path(source, settings.models_dir)
     assert cache.parent == settings.models_dir
     assert cache.name.startswith(Path(source).name) and cache.name.endswith(".onnx-int8")
-    assert sorted(path.name for path in cache.iterdir()) == [FINGERPRINT_FILE, MODEL_FILE]
+    assert sorted(path.name for path in cache.iterdir()) == sorted(
+        [FINGERPRINT_FILE, MODEL_FILE, SERVING_FILE, TOKENIZER_FILE]
+    )
+
+
+def test_queries_from_a_current_cache_load_neither_torch_nor_the_model(onnx_encoder: OnnxQueryEncoder) -> None:
+    script = (
+        "import sys; from retriever.config import Settings; from retriever.embed import Encoder; "
+        "import api.main; encoder = Encoder.from_settings(Settings()); encoder.encode_query('土右旗'); "
+        "print(encoder.query_backend, sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
+    )
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert printed.split() == ["onnx-int8", "[]"]
