@@ -14,8 +14,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 import torch
+from onnx import helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
@@ -90,9 +92,42 @@ def down_projections(path: Path) -> list[str]:
     return [node.name for node in graph.node if node.op_type == "MatMul" and node.input[1] in narrowing]
 
 
+def int8_embedding_rows(path: Path) -> None:
+    """Store the largest Gather table (the token embeddings: 250k × 384 floats, most of the model) as int8 with one
+    scale per row, in place: the looked-up rows are cast back and scaled. Per row, not per tensor, because a
+    shared scale costs English queries 1 point of XQuAD hit@1; per row the vectors do not move measurably, and the
+    session needs about 250 MiB less."""
+    model = onnx.load(str(path))
+    graph = model.graph
+    tables = {tensor.name: tensor for tensor in graph.initializer if len(tensor.dims) == 2}
+    gathers = [node for node in graph.node if node.op_type == "Gather" and node.input[0] in tables]
+    node = max(gathers, key=lambda gather: np.prod(tables[gather.input[0]].dims))
+    table = numpy_helper.to_array(tables[node.input[0]]).astype(np.float32)
+    scales = np.maximum(np.abs(table).max(axis=1, keepdims=True), 1e-12) / 127.0
+    name, ids, out = node.input[0], node.input[1], node.output[0]
+    graph.initializer.remove(tables[name])
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.round(table / scales).astype(np.int8), f"{name}_int8"),
+            numpy_helper.from_array(scales.astype(np.float32), f"{name}_scale"),
+        ]
+    )
+    position = list(graph.node).index(node)
+    graph.node.remove(node)
+    replacement = [
+        helper.make_node("Gather", [f"{name}_int8", ids], [f"{out}_int8"], name=f"{node.name}_int8"),
+        helper.make_node("Cast", [f"{out}_int8"], [f"{out}_float"], to=onnx.TensorProto.FLOAT),
+        helper.make_node("Gather", [f"{name}_scale", ids], [f"{out}_scale"], name=f"{node.name}_scale"),
+        helper.make_node("Mul", [f"{out}_float", f"{out}_scale"], [out]),
+    ]
+    for offset, new_node in enumerate(replacement):
+        graph.node.insert(position + offset, new_node)
+    onnx.save(model, str(path))
+
+
 def export_int8(model: SentenceTransformer, out: Path) -> None:
-    """Export the transformer (dynamic batch and sequence axes) and quantise its weight MatMuls to int8,
-    all but the down-projections."""
+    """Export the transformer (dynamic batch and sequence axes), store its token embeddings in int8 by row, and
+    quantise its weight MatMuls to int8, all but the down-projections."""
     input_names = [name for name in model.tokenizer.model_input_names if name in _MODEL_INPUTS]
     # two lengths, so the traced graph keeps the attention-mask path that padding needs
     sample = model.tokenizer(["query: a", "query: a longer sample sentence"], padding=True, return_tensors="pt")
@@ -110,6 +145,7 @@ def export_int8(model: SentenceTransformer, out: Path) -> None:
             dynamic_axes={name: axes for name in [*input_names, "token_embeddings"]},
             opset_version=OPSET,
         )
+    int8_embedding_rows(fp32)
     quantize_dynamic(
         fp32,
         out,

@@ -34,6 +34,7 @@ SERVING_FILE = "serving.json"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
 QUANTISATION: dict[str, Any] = {"weight_type": "QInt8", "per_channel": True, "op_types_to_quantize": ["MatMul"]}
+EMBEDDINGS = "int8 per row"
 KEPT_FP32 = "down-projections"
 _WEIGHT_SUFFIXES = {".safetensors", ".bin"}
 
@@ -69,7 +70,7 @@ def fingerprint(source: str) -> dict[str, Any]:
         "onnx": importlib.metadata.version("onnx"),
         "onnxruntime": ort.__version__,
         "opset": OPSET,
-        "quantisation": QUANTISATION | {"kept_fp32": KEPT_FP32},
+        "quantisation": QUANTISATION | {"kept_fp32": KEPT_FP32, "embeddings": EMBEDDINGS},
     }
 
 

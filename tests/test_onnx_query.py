@@ -106,7 +106,9 @@ def test_cache_is_reused_without_the_model(
         raise AssertionError("the cached export should have been reused")
 
     monkeypatch.setattr(onnx_export, "export_int8", no_export)
-    again = OnnxQueryEncoder.open(source, settings.models_dir, lambda: pytest.fail("no model needed for a current cache"))
+    again = OnnxQueryEncoder.open(
+        source, settings.models_dir, lambda: pytest.fail("no model needed for a current cache")
+    )
     assert stamp.stat().st_mtime_ns == before
     question = "When was the road built?"
     np.testing.assert_array_equal(again.encode(question), onnx_encoder.encode(question))
@@ -188,3 +190,16 @@ def test_queries_from_a_current_cache_load_neither_torch_nor_the_model(onnx_enco
     )
     printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert printed.split() == ["onnx-int8", "[]"]
+
+
+def test_token_embeddings_are_stored_in_int8_with_a_scale_per_row(
+    onnx_encoder: OnnxQueryEncoder, source: str, settings: Settings
+) -> None:
+    import onnx
+
+    graph = onnx.load(str(cache_path(source, settings.models_dir) / MODEL_FILE), load_external_data=False).graph
+    shapes = {tensor.name: (tuple(tensor.dims), tensor.data_type) for tensor in graph.initializer}
+    (table,) = [name for name, (dims, _) in shapes.items() if dims and dims[0] > 200_000 and not name.endswith("scale")]
+    rows, width = shapes[table][0]
+    assert shapes[table][1] == onnx.TensorProto.INT8 and width == onnx_encoder.dim
+    assert shapes[table.replace("_int8", "_scale")] == ((rows, 1), onnx.TensorProto.FLOAT)
