@@ -293,7 +293,7 @@ def _train_reader(args: argparse.Namespace) -> int:
     report = cross_validated_report(examples, held_out, confidences, settings.answer_min_confidence)
     out = args.out or READER_MODEL.parent
     out.mkdir(parents=True, exist_ok=True)
-    train_scorer(examples).save_model(str(out / READER_MODEL.name))
+    (out / READER_MODEL.name).write_bytes(train_scorer(examples))
     weights = fit(*confidence_rows(held_out), CONFIDENCE_FEATURES)
     document = {"weights": weights, "cross_validated": report}
     (out / CALIBRATION_FILE.name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -28,10 +28,10 @@ from retriever.onnx_query import (
     OPSET,
     QUANTISATION,
     SERVING_FILE,
-    TOKENIZER_FILE,
     UnsupportedModel,
     read_fingerprint,
 )
+from retriever.query_tokenizer import save_query_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def build_cache(model: SentenceTransformer, cache: Path, expected: dict[str, Any
     staging = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", suffix=".partial", dir=cache.parent))
     try:
         export_int8(model, staging / MODEL_FILE)
-        model.tokenizer.backend_tokenizer.save(str(staging / TOKENIZER_FILE))
+        serving |= save_query_tokenizer(model.tokenizer.backend_tokenizer, staging)
         (staging / SERVING_FILE).write_text(json.dumps(serving, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (staging / FINGERPRINT_FILE).write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
         shutil.rmtree(cache, ignore_errors=True)

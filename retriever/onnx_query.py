@@ -2,8 +2,8 @@
 
 A single query is about 2.5 times faster than in torch fp32 (one thread per call). Tokenisation,
 prompt, pooling and normalisation follow the sentence-transformers model, so the vectors stay
-comparable with the passage vectors it computes. A current cache is opened with ONNX Runtime and
-`tokenizers` alone: a server that only embeds queries never loads torch. Making the cache takes the
+comparable with the passage vectors it computes. A current cache is opened with ONNX Runtime and the stored
+tokenizer alone: a server that only embeds queries never loads torch. Making the cache takes the
 model itself (``retriever.onnx_export``).
 """
 
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
+
+from retriever.query_tokenizer import QueryTokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -30,11 +31,12 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "model.onnx"
 FINGERPRINT_FILE = "fingerprint.json"
 SERVING_FILE = "serving.json"
-"""What encoding a query takes besides the graph: pooling mode, prompt, token limit, dimension."""
-TOKENIZER_FILE = "tokenizer.json"
+"""What encoding a query takes besides the graph and the tokenizer: pooling mode, prompt, token limit, dimension,
+the tokenizer's special ids."""
 OPSET = 17
 QUANTISATION: dict[str, Any] = {"weight_type": "QInt8", "per_channel": True, "op_types_to_quantize": ["MatMul"]}
 EMBEDDINGS = "int8 per row"
+CACHE_FORMAT = 2  # 2: the tokenizer (as sentencepiece when it converts) and the serving settings are in the cache
 KEPT_FP32 = "down-projections"
 _WEIGHT_SUFFIXES = {".safetensors", ".bin"}
 
@@ -64,6 +66,7 @@ def fingerprint(source: str) -> dict[str, Any]:
         if path.suffix in _WEIGHT_SUFFIXES
     ]
     return {
+        "format": CACHE_FORMAT,
         "source": str(root.resolve()) if root.is_dir() else source,
         "configs_sha256": configs.hexdigest(),
         "weights": weights,
@@ -98,9 +101,9 @@ class OnnxQueryEncoder:
         self._pooling: str = serving["pooling"]
         self._prompt: str = serving["prompt"]
         self.dim = int(serving["dim"])
-        self._tokenizer = Tokenizer.from_file(str(cache / TOKENIZER_FILE))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(int(serving["max_length"]))
+        self._tokenizer = QueryTokenizer(
+            cache, int(serving["max_length"]), serving["prefix_ids"], serving["suffix_ids"]
+        )
         self._session = _session(cache / MODEL_FILE, threads)
         self._inputs = [node.name for node in self._session.get_inputs()]
 
@@ -124,12 +127,8 @@ class OnnxQueryEncoder:
 
     def encode(self, text: str) -> np.ndarray:
         """The query's unit vector, float32, shape (dim,)."""
-        encoding = self._tokenizer.encode(self._prompt + text)
-        feeds = {
-            "input_ids": [encoding.ids],
-            "attention_mask": [encoding.attention_mask],
-            "token_type_ids": [encoding.type_ids],
-        }
-        tokens = self._session.run(None, {name: np.asarray(feeds[name], dtype=np.int64) for name in self._inputs})[0][0]
+        ids = np.asarray([self._tokenizer.ids(self._prompt + text)], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        tokens = self._session.run(None, {name: feeds[name] for name in self._inputs})[0][0]
         vector = tokens[0] if self._pooling == "cls" else tokens.mean(axis=0)
         return (vector / np.linalg.norm(vector)).astype(np.float32)

@@ -7,18 +7,21 @@ ships as a text file and loads offline.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
+import onnxruntime as ort
 
 from retriever.span_features import FEATURES, KINDS, EvidenceSentence, QuestionView, Span, candidates
 
-READER_MODEL = Path(__file__).resolve().parent.parent / "data" / "reader" / "span_scorer.txt"
+READER_MODEL = Path(__file__).resolve().parent.parent / "data" / "reader" / "span_scorer.onnx"
+FEATURES_METADATA = "features"
+"""The ONNX model's metadata key holding the feature names it was trained on, in order."""
 SPAN_CONFIDENCE_FEATURES = (
     "rule_span", "rule_tier", "unit_match", "left_bigrams", "right_bigrams", "in_question_share", "head_share",
 )
@@ -49,21 +52,30 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 
 
 class SpanScorer:
-    """How likely each of a question's candidate spans is its answer: a softmax over the ranker's scores."""
+    """How likely each of a question's candidate spans is its answer: a softmax over the ranker's scores.
 
-    def __init__(self, booster: lgb.Booster) -> None:
-        if tuple(booster.feature_name()) != FEATURES:
+    The ranker is LightGBM's, trained by ``retriever.reader_training`` and stored as an ONNX tree ensemble
+    (``ranker_model``), which ONNX Runtime evaluates: serving never imports LightGBM and the libraries it pulls in.
+    """
+
+    def __init__(self, model: bytes) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        metadata = self._session.get_modelmeta().custom_metadata_map
+        if tuple(json.loads(metadata.get(FEATURES_METADATA, "[]"))) != FEATURES:
             raise ValueError("the span scorer was trained on other features: run scripts/train_reader.py")
-        self.booster = booster
+        self._input = self._session.get_inputs()[0].name
 
     @classmethod
     def load(cls, path: Path = READER_MODEL) -> SpanScorer:
-        return cls(lgb.Booster(model_file=str(path)))
+        return cls(path.read_bytes())
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return np.zeros(0)
-        return softmax(np.asarray(self.booster.predict(rows, num_threads=1), dtype=np.float64))
+        scores = self._session.run(None, {self._input: np.asarray(rows, dtype=np.float64)})[0]
+        return softmax(np.asarray(scores, dtype=np.float64).ravel())
 
 
 @lru_cache(maxsize=1)

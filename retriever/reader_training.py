@@ -10,19 +10,22 @@ folds. The held-out figures of both are the ones reported; the shipped models ar
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from onnxmltools import convert_lightgbm
+from onnxmltools.convert.common.data_types import DoubleTensorType
 from tqdm import tqdm
 
 from retriever.answer import Evidence, confidence_of, gather_evidence
 from retriever.answer_scoring import CONFIDENT, contains_gold, scoring_form
 from retriever.calibration import fit, reliability
 from retriever.evaluate import Asked, Question, summarize_answers
-from retriever.reader import CONFIDENCE_FEATURES, SpanScorer, best_reading
+from retriever.reader import CONFIDENCE_FEATURES, FEATURES_METADATA, SpanScorer, best_reading
 from retriever.search import Searcher
 from retriever.span_features import FEATURES, Span, candidates
 
@@ -99,8 +102,22 @@ def relevance(labels: np.ndarray) -> np.ndarray:
     return np.select([labels >= 1.0, labels >= 0.8, labels >= 0.5], [3, 2, 1], 0)
 
 
-def train_scorer(examples: Sequence[Example]) -> lgb.Booster:
-    """A ranker of each question's candidates (questions without a good candidate teach it nothing)."""
+def ranker_model(booster: lgb.Booster) -> bytes:
+    """The booster as an ONNX tree ensemble over float64 rows, with its feature names in the metadata.
+
+    Evaluated in doubles it gives LightGBM's scores (within 3e-7 on the CMRC candidates), categorical splits
+    included, which compare whole numbers as the features are."""
+    model = convert_lightgbm(
+        booster, initial_types=[("rows", DoubleTensorType([None, len(FEATURES)]))], target_opset=15, zipmap=False
+    )
+    entry = model.metadata_props.add()
+    entry.key, entry.value = FEATURES_METADATA, json.dumps(list(FEATURES))
+    return model.SerializeToString()
+
+
+def train_scorer(examples: Sequence[Example]) -> bytes:
+    """A ranker of each question's candidates (questions without a good candidate teach it nothing), as the ONNX
+    model ``SpanScorer`` reads."""
     used = [e for e in examples if (e.labels >= 0.5).any()]
     if not used:
         raise ValueError("no question has its answer among the candidate spans of its evidence: nothing to learn")
@@ -113,7 +130,7 @@ def train_scorer(examples: Sequence[Example]) -> lgb.Booster:
         feature_name=list(FEATURES),
         categorical_feature=list(CATEGORICAL),
     )
-    return lgb.train(SCORER_PARAMETERS, data, num_boost_round=SCORER_ROUNDS)
+    return ranker_model(lgb.train(SCORER_PARAMETERS, data, num_boost_round=SCORER_ROUNDS))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from retriever.cli import build_main, evaluate_main, fit_fusion_main, train_reader_main
@@ -124,6 +125,7 @@ def test_build_script_writes_milvus_when_a_uri_is_set(tmp_path, capsys, monkeypa
 def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_path, capsys):
     from retriever.answer import confidence_of
     from retriever.reader import CONFIDENCE_FEATURES, SpanScorer
+    from retriever.span_features import FEATURES
 
     cmrc = json.loads((SAMPLE_CORPUS.parent / "eval" / "cmrc2018_trial.json").read_text(encoding="utf-8"))
     small = tmp_path / "small.json"
@@ -140,7 +142,9 @@ def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_p
         assert sum(b["n"] for b in figures["bins"]) == figures["n"]
     features = dict.fromkeys(CONFIDENCE_FEATURES, 0.0)
     assert 0 < confidence_of(features, document["weights"]) < 1
-    assert SpanScorer.load(out / "span_scorer.txt").booster.num_trees() > 0
+    scorer = SpanScorer.load(out / "span_scorer.onnx")
+    probabilities = scorer.probabilities(np.zeros((3, len(FEATURES))))
+    assert probabilities.shape == (3,) and abs(probabilities.sum() - 1) < 1e-9
 
 
 def test_fit_fusion_reports_cross_validated_figures_and_writes_weights_that_load(tmp_path, capsys):

@@ -18,16 +18,16 @@ from sentence_transformers.sentence_transformer.modules import Normalize, Poolin
 from retriever import onnx_export, onnx_query
 from retriever.config import Settings
 from retriever.embed import Encoder, resolve_model
-from retriever.evaluate import load_seed_jsonl, load_squad
+from retriever.evaluate import load_question_set, load_seed_jsonl, load_squad
 from retriever.onnx_query import (
     FINGERPRINT_FILE,
     MODEL_FILE,
     SERVING_FILE,
-    TOKENIZER_FILE,
     OnnxQueryEncoder,
     UnsupportedModel,
     cache_path,
 )
+from retriever.query_tokenizer import SENTENCEPIECE_FILE, TOKENIZERS_FILE, QueryTokenizer
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
 
@@ -178,7 +178,7 @@ def test_cache_lives_beside_the_model(onnx_encoder: OnnxQueryEncoder, source: st
     assert cache.parent == settings.models_dir
     assert cache.name.startswith(Path(source).name) and cache.name.endswith(".onnx-int8")
     assert sorted(path.name for path in cache.iterdir()) == sorted(
-        [FINGERPRINT_FILE, MODEL_FILE, SERVING_FILE, TOKENIZER_FILE]
+        [FINGERPRINT_FILE, MODEL_FILE, SENTENCEPIECE_FILE, SERVING_FILE, TOKENIZERS_FILE]
     )
 
 
@@ -203,3 +203,21 @@ def test_token_embeddings_are_stored_in_int8_with_a_scale_per_row(
     rows, width = shapes[table][0]
     assert shapes[table][1] == onnx.TensorProto.INT8 and width == onnx_encoder.dim
     assert shapes[table.replace("_int8", "_scale")] == ((rows, 1), onnx.TensorProto.FLOAT)
+
+
+def test_the_sentencepiece_form_of_the_tokenizer_gives_the_same_ids(
+    onnx_encoder: OnnxQueryEncoder, source: str, settings: Settings, tmp_path: Path
+) -> None:
+    from tokenizers import Tokenizer
+
+    cache = cache_path(source, settings.models_dir)
+    serving = json.loads((cache / SERVING_FILE).read_text(encoding="utf-8"))
+    converted = QueryTokenizer(cache, 512, serving["prefix_ids"], serving["suffix_ids"])
+    original = Tokenizer.from_file(str(cache / TOKENIZERS_FILE))
+    texts = ["  two  spaces  ", "ＦＵＬＬ width１２３", "Café naïve", "ℌ𝔢𝔩𝔩𝔬 ①②", "tab\there\nnewline"]
+    for name in ("seed_questions.jsonl", "cmrc2018_trial.json", "drcd_test.json", "xquad_en2zh_public.json"):
+        texts += [question.question for question in load_question_set(EVAL_DIR / name).questions][::7]
+    for text in texts:
+        assert converted.ids("query: " + text) == original.encode("query: " + text.strip()).ids, text
+    long = QueryTokenizer(cache, 16, serving["prefix_ids"], serving["suffix_ids"]).ids("词" * 100)
+    assert len(long) == 16 and long[0] == serving["prefix_ids"][0] and long[-1] == serving["suffix_ids"][-1]
