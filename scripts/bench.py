@@ -10,6 +10,7 @@ See docs/BENCHMARKS.md for what is measured and how to read it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -33,12 +34,12 @@ import torch
 
 from retriever.aliases import mine_abbreviations
 from retriever.answer import answer_question
-from retriever.build import build_index, matching_text, passages_of
+from retriever.build import build_index, cached_index, matching_text, passages_of
 from retriever.config import Settings
 from retriever.dense import build_dense
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
-from retriever.evaluate import load_seed_jsonl, load_squad
+from retriever.evaluate import load_question_set, load_seed_jsonl, load_squad
 from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
@@ -48,6 +49,17 @@ from retriever.tokenize import add_words
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "data" / "eval" / "seed_questions.jsonl"
 CMRC_FILE = PROJECT_ROOT / "data" / "eval" / "cmrc2018_trial.json"
+LATENCY_SETS = (
+    ("seed", SEED_FILE, None),
+    ("CMRC trial", CMRC_FILE, None),
+    ("DRCD test", PROJECT_ROOT / "data" / "eval" / "drcd_test.json", None),
+    ("XQuAD zh", PROJECT_ROOT / "data" / "eval" / "xquad_zh2zh_public.json", 250),
+    ("XQuAD en", PROJECT_ROOT / "data" / "eval" / "xquad_en2zh_public.json", 250),
+)
+"""Question sets whose per-question search and answer times are reported, each over its own index at a passage size
+(None: the default); the seed questions over the benchmarked corpus."""
+SET_P99_OVER_P50 = 3.0
+"""Per set, p99 at most this many times p50, for search and for answer."""
 HOST = "127.0.0.1"
 CONCURRENCY = (1, 4, 16)
 ENDPOINTS = {"search": ("/search", "query"), "ask": ("/ask", "question")}
@@ -75,10 +87,12 @@ class Sizes:
     http_requests: int
     """Requests per (endpoint, concurrency) run, split evenly between the clients."""
     build_with_cmrc: bool
+    per_set_questions: int
+    """Questions timed per set of ``LATENCY_SETS``, spread over the set."""
 
 
-FULL = Sizes(in_process_queries=200, http_requests=192, build_with_cmrc=True)
-QUICK = Sizes(in_process_queries=32, http_requests=32, build_with_cmrc=False)
+FULL = Sizes(in_process_queries=200, http_requests=192, build_with_cmrc=True, per_set_questions=400)
+QUICK = Sizes(in_process_queries=32, http_requests=32, build_with_cmrc=False, per_set_questions=100)
 
 
 def log(message: str) -> None:
@@ -215,6 +229,28 @@ def bench_in_process(searcher: Searcher, pool: Sequence[str], count: int) -> dic
     }
     searcher.encoder.encode_query.cache_clear()
     return {name: percentiles(latencies(run, take(queries, count))) for name, run in runs.items()}
+
+
+def bench_sets(corpus: Path, settings: Settings, encoder: Encoder, count: int) -> dict[str, dict[str, Any]]:
+    """Per question set: p50/p95/p99 of ``Searcher.search`` and of ``answer_question`` over ``count`` of its
+    questions, on the set's own index (built once, then cached), after one warm-up question; the answers are timed
+    with the query cache emptied, so each embeds its question again."""
+    figures = {}
+    for name, path, chunk_max_chars in LATENCY_SETS:
+        log(f"per-set latency: {name}")
+        sized = settings.model_copy(update={"chunk_max_chars": chunk_max_chars}) if chunk_max_chars else settings
+        question_set = load_question_set(path)
+        documents = question_set.documents or list(iter_corpus(corpus, max_bytes=sized.max_file_bytes))
+        searcher = Searcher.open(cached_index(documents, sized, encoder), sized, encoder)
+        questions = [question.question for question in question_set.questions]
+        questions = questions[:: max(1, len(questions) // count)][:count]
+        answer_question(searcher, WARM_UP_TEXT)
+        searcher.encoder.encode_query.cache_clear()
+        search = percentiles(latencies(searcher.search, questions))
+        searcher.encoder.encode_query.cache_clear()
+        answer = percentiles(latencies(functools.partial(answer_question, searcher), questions))
+        figures[name] = {"questions": len(questions), "search": search, "answer": answer}
+    return figures
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------------
@@ -367,6 +403,12 @@ def summary(figures: dict[str, Any]) -> str:
             server_p50 = f"server took_ms p50 {p['server_p50_ms']:.1f}"
             value = f"{latency_cell(p)}, {p['rps']:.1f} req/s ({server_p50})"
             rows.append((f"HTTP /{endpoint}", f"{clients} concurrent", value))
+    for name, per_set in figures["per_set"].items():
+        for what in ("search", "answer"):
+            p = per_set[what]
+            ratio = p["p99_ms"] / p["p50_ms"]
+            value = f"{latency_cell(p)}, p99/p50 {ratio:.2f} (target ≤ {SET_P99_OVER_P50})"
+            rows.append((f"{name} ({per_set['questions']})", what, value))
     rows.append(("memory", "server RSS after start", f"{memory['rss_after_start_mb']:.0f} MiB"))
     rows.append(("memory", "server peak RSS (VmHWM)", f"{memory['peak_rss_mb']:.0f} MiB"))
     for name, value in figures["ratios"].items():
@@ -424,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             http = bench_http(work_dir / "sample", port, pool, sizes.http_requests, work_dir / "server.log")
             runs.append({"build": build, "in_process": in_process, "http": http})
     figures.update(median_tree(runs))
+    figures["per_set"] = bench_sets(args.corpus, settings, encoder, sizes.per_set_questions)
     figures["run"] = {
         "repeats": args.repeats,
         "quick": args.quick,
