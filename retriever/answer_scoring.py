@@ -13,6 +13,11 @@ from collections.abc import Sequence
 CONFIDENT = 0.7
 """An answer at or above this confidence is stated as confident (the `confident` figures, the API's flag)."""
 
+def is_confident(answer: str | None, confidence: float) -> bool:
+    """Whether an answer is stated as confident: there is one, at ``CONFIDENT`` or above."""
+    return answer is not None and confidence >= CONFIDENT
+
+
 # Unicode categories removed besides punctuation (P*): math and modifier symbols (+ = ~ ^ `), whitespace, controls.
 _DROPPED_CATEGORIES = frozenset({"Sm", "Sk", "Zs", "Zl", "Zp", "Cc", "Cf"})
 

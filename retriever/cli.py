@@ -161,7 +161,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from retriever.answer import answer_question
     from retriever.embed import Encoder
     from retriever.evaluate import Asked, evaluate, format_report, load_question_set
-    from retriever.loader import iter_corpus
     from retriever.search import Searcher
 
     settings = _settings(
@@ -177,9 +176,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValueError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
         searcher = Searcher.open(args.index, settings, encoder)
     else:
-        documents = question_set.documents or list(
-            iter_corpus(args.corpus or settings.corpus_dir, max_bytes=settings.max_file_bytes)
-        )
+        documents = question_set.documents_or(args.corpus or settings.corpus_dir, settings.max_file_bytes)
         if args.distractors:
             documents += _documents_of(args.distractors, settings)
         searcher = _cached_searcher(documents, settings, encoder)
@@ -269,7 +266,6 @@ def _train_reader(args: argparse.Namespace) -> int:
     from retriever.calibration import fit
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
-    from retriever.loader import iter_corpus
     from retriever.reader import CONFIDENCE_FEATURES, READER_MODEL
     from retriever.reader_training import (
         confidence_rows,
@@ -285,7 +281,7 @@ def _train_reader(args: argparse.Namespace) -> int:
     examples = []
     for path in args.questions:
         question_set = load_question_set(path)
-        documents = question_set.documents or list(iter_corpus(args.corpus or settings.corpus_dir))
+        documents = question_set.documents_or(args.corpus or settings.corpus_dir, settings.max_file_bytes)
         searcher = _cached_searcher(documents, settings, encoder)
         examples += examples_of(searcher, question_set.questions, path.name)
     held_out = held_out_readings(examples)
@@ -341,7 +337,6 @@ def _fit_fusion(args: argparse.Namespace) -> int:
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
     from retriever.fusion_fitting import fit_fusion, trials_of
-    from retriever.loader import iter_corpus
 
     sets = [(path, args.chunk_max_chars) for path in args.questions or ()] or [
         (PROJECT_ROOT / "data" / "eval" / name, chunk_max_chars) for name, chunk_max_chars in FUSION_SETS
@@ -351,7 +346,7 @@ def _fit_fusion(args: argparse.Namespace) -> int:
     for path, chunk_max_chars in sets:
         settings = _settings(chunk_max_chars=chunk_max_chars)
         question_set = load_question_set(path)
-        documents = question_set.documents or list(iter_corpus(settings.corpus_dir))
+        documents = question_set.documents_or(settings.corpus_dir, settings.max_file_bytes)
         searcher = _cached_searcher(documents, settings, encoder)
         trials += trials_of(searcher, question_set.questions, path.name)
     fitted = fit_fusion(trials)

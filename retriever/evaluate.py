@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from retriever.answer_scoring import CONFIDENT, contains_gold, exact_match, f1
+from retriever.answer_scoring import contains_gold, exact_match, f1, is_confident
 from retriever.documents import Document, Passage
+from retriever.loader import iter_corpus
 from retriever.text import question_language
 
 DEFAULT_KS = (1, 3, 5, 10, 20)
@@ -41,6 +42,10 @@ class QuestionSet:
     questions: list[Question]
     documents: list[Document] = field(default_factory=list)
     """Documents the set brings with it (SQuAD paragraphs); empty for sets over an external corpus."""
+
+    def documents_or(self, corpus: Path, max_bytes: int) -> list[Document]:
+        """The documents the questions are asked over: the set's own, or those of the ``corpus`` folder."""
+        return self.documents or list(iter_corpus(corpus, max_bytes=max_bytes))
 
 
 def normalize_answer(text: str) -> str:
@@ -168,7 +173,7 @@ def summarize_answers(questions: Sequence[Question], asked: Sequence[Asked]) -> 
     n = len(questions)
     if n == 0:
         return {}
-    confident = [(q, a) for q, a in zip(questions, asked, strict=True) if a.answer is not None and a.confidence >= CONFIDENT]
+    confident = [(q, a) for q, a in zip(questions, asked, strict=True) if is_confident(a.answer, a.confidence)]
     wrong = sum(1 for q, a in confident if not contains_gold(a.answer, q.answers))
     return {
         "answer_em": sum(exact_match(a.answer, q.answers) for q, a in zip(questions, asked, strict=True)) / n,

@@ -2,7 +2,7 @@
 
 The scorer is a LightGBM ranker over ``span_features.FEATURES``, trained by ``scripts/train_reader.py`` on the
 public question sets (relevance: how close the span is to a gold answer, see ``reader_training.span_label``). It
-ships as a text file and loads offline.
+ships as an ONNX tree ensemble (``data/reader/span_scorer.onnx``) and loads offline.
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ def bench_sets(corpus: Path, settings: Settings, encoder: Encoder, count: int) -
         log(f"per-set latency: {name}")
         sized = settings.model_copy(update={"chunk_max_chars": chunk_max_chars}) if chunk_max_chars else settings
         question_set = load_question_set(path)
-        documents = question_set.documents or list(iter_corpus(corpus, max_bytes=sized.max_file_bytes))
+        documents = question_set.documents_or(corpus, sized.max_file_bytes)
         searcher = Searcher.open(cached_index(documents, sized, encoder), sized, encoder)
         questions = [question.question for question in question_set.questions]
         questions = questions[:: max(1, len(questions) // count)][:count]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from retriever.answer_scoring import contains_gold, exact_match, f1, scoring_form
+from retriever.answer_scoring import CONFIDENT, contains_gold, exact_match, f1, is_confident, scoring_form
 from retriever.evaluate import Asked, Question, QuestionResult, evaluate, latency_percentiles, summarize_answers
 
 
@@ -48,3 +48,9 @@ def test_evaluate_with_answers_reports_rows_and_time():
 
 def test_latency_percentiles():
     assert latency_percentiles([float(ms) for ms in range(1, 101)]) == {"ms_p50": 50.5, "ms_p95": 95.05, "ms_p99": 99.01}
+
+
+def test_an_answer_is_confident_only_when_stated_at_the_threshold_or_above():
+    assert is_confident("268户", CONFIDENT)
+    assert not is_confident("268户", CONFIDENT - 0.01)
+    assert not is_confident(None, 0.99)

@@ -12,7 +12,7 @@ from api.openapi import ERROR_RESPONSES
 from api.pool import SearchPool
 from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult, index_version
 from retriever.answer import answer_question
-from retriever.answer_scoring import CONFIDENT
+from retriever.answer_scoring import is_confident
 from retriever.search import Searcher
 
 router = APIRouter(tags=["ask"])
@@ -33,7 +33,7 @@ async def ask(
         kind=answer.kind,
         answer=answer.answer,
         confidence=answer.confidence,
-        confident=answer.answer is not None and answer.confidence >= CONFIDENT,
+        confident=is_confident(answer.answer, answer.confidence),
         sentence=answer.sentence,
         expansion=QueryExpansion.from_plan(answer.plan),
         highlight=answer.highlight,
