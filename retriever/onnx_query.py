@@ -84,7 +84,8 @@ def read_fingerprint(cache: Path) -> Any:
         return None
 
 
-def _session(path: Path, threads: int) -> ort.InferenceSession:
+def open_session(path: Path, threads: int) -> ort.InferenceSession:
+    """A CPU session on ``path`` running each call on ``threads`` threads, one operator at a time."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -104,7 +105,7 @@ class OnnxQueryEncoder:
         self._tokenizer = QueryTokenizer(
             cache, int(serving["max_length"]), serving["prefix_ids"], serving["suffix_ids"]
         )
-        self._session = _session(cache / MODEL_FILE, threads)
+        self._session = open_session(cache / MODEL_FILE, threads)
         self._inputs = [node.name for node in self._session.get_inputs()]
 
     @classmethod

@@ -1,16 +1,19 @@
-"""Chinese-aware tokenisation for the lexical index: jieba in search mode with a domain dictionary."""
+"""Chinese-aware tokenisation for the lexical index: jieba in search mode with a domain dictionary.
+
+The segmenter is jieba-rs (``rjieba``): the same dictionary and HMM as Python jieba, about eight times faster.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import multiprocessing
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
-import jieba
+import rjieba
 
 from retriever.aliases import default_gazetteer
 from retriever.text import normalize_for_matching
@@ -18,6 +21,12 @@ from retriever.text import normalize_for_matching
 DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.txt"
 
 _WORDLIKE = re.compile(r"\w")
+_JOINING_PUNCTUATION = re.compile(r"-|\.(?!\d)|(?<!\d)\.")
+_JOINED_RUN = re.compile(r"[^\W_]+(?:\.\d+)?%?")
+"""jieba-rs keeps a run such as ``2016-09-09``, ``zh-cn`` or ``www.gov.cn`` whole where Python jieba splits it at the
+punctuation (keeping decimals and percentages), so that ``2016`` matches: hyphens and non-decimal dots become spaces
+before cutting, and a run still joined by other punctuation is split into the same pieces after (one piece, such as ``c++`` or
+``50%``, stays whole)."""
 _TOKENIZE_CHUNK = 512
 _added_words: dict[str, None] = {}
 """Words taught with ``add_words``, in the order first taught, so that worker processes can be taught them too."""
@@ -36,19 +45,17 @@ def domain_words() -> tuple[str, ...]:
 
 def _version(words: Iterable[str]) -> str:
     digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:12]
-    return f"jieba-{jieba.__version__}-search-domain-{digest}"
+    return f"rjieba-{version('rjieba')}-search-domain-{digest}"
 
 
 TOKENIZER_VERSION = _version(domain_words())
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> jieba.Tokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    segmenter = jieba.Tokenizer()
-    segmenter.initialize()
+def _segmenter() -> rjieba.Jieba:
+    segmenter = rjieba.Jieba()
     for word in domain_words():
-        segmenter.add_word(normalize_for_matching(word))
+        segmenter.add_word(normalize_for_matching(word), None, None)
     return segmenter
 
 
@@ -57,17 +64,21 @@ def add_words(words: Iterable[str]) -> None:
     segmenter = _segmenter()
     for word in words:
         normalized = normalize_for_matching(word)
-        segmenter.add_word(normalized)
+        segmenter.add_word(normalized, None, None)
         _added_words[normalized] = None
 
 
 def tokenize(text: str) -> list[str]:
     """Normalised word tokens; search mode also emits the shorter words inside long ones."""
-    return [
-        token
-        for token in _segmenter().cut_for_search(normalize_for_matching(text))
-        if _WORDLIKE.search(token) and not token.isspace()
-    ]
+    tokens: list[str] = []
+    text = _JOINING_PUNCTUATION.sub(" ", normalize_for_matching(text))
+    for token in _segmenter().cut_for_search(text):
+        if token.isalnum():
+            tokens.append(token)
+        elif _WORDLIKE.search(token):
+            pieces = _JOINED_RUN.findall(token)
+            tokens.extend(pieces if len(pieces) > 1 else [token])
+    return tokens
 
 
 def tokenize_many(texts: Sequence[str], processes: int = 1) -> Iterator[list[str]]:

@@ -2,6 +2,7 @@
 against exact search, hybrid query latency in process, and the server's start-up time and memory.
 
     .venv/bin/python scripts/bench_scale.py [--passages N] [--base B] [--work-dir DIR] [--reuse-index] [--json OUT]
+    .venv/bin/python scripts/bench_scale.py --bm25-only [--passages N]     # the build's BM25 stage alone
 
 The corpus is made by ``scale_corpus``: real sentences recombined, real vectors for ``--base`` passages and a
 calibration sample, the base passage's vector plus calibrated Gaussian noise for every other passage. Encoded
@@ -38,6 +39,8 @@ from bench import (
     take,
 )
 from scale_corpus import (
+    Documents,
+    Source,
     base_documents,
     cached_vectors,
     matching_texts,
@@ -49,13 +52,15 @@ from scale_corpus import (
     variant_documents,
 )
 
-from retriever.build import build_index
+from retriever.build import build_index, corpus_aliases, tokenizing_processes
 from retriever.config import Settings
 from retriever.dense import recall_at_10
-from retriever.documents import Document
+from retriever.documents import Document, Passage
 from retriever.embed import Encoder
+from retriever.lexical import LexicalIndex
 from retriever.search import Searcher
 from retriever.store import load_index
+from retriever.tokenize import TOKENIZER_VERSION
 
 SEED = 0
 CALIBRATION_PASSAGES = 512
@@ -97,27 +102,55 @@ class SyntheticCorpus:
     figures: dict[str, Any]
 
 
+@dataclass
+class SyntheticText:
+    """The synthetic documents and their passages: base ones drawn freely, variants of them (``bases`` gives each
+    variant passage's base passage), and the real sentences and titles they are made of."""
+
+    source: Source
+    base: Documents
+    base_passages: list[Passage]
+    variants: Documents
+    variant_passages: list[Passage]
+    bases: np.ndarray
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.base.documents + self.variants.documents
+
+    @property
+    def texts(self) -> list[str]:
+        """The passages' matching texts in build order."""
+        return matching_texts(self.base_passages) + matching_texts(self.variant_passages)
+
+
+def synthetic_text(args: argparse.Namespace, settings: Settings) -> SyntheticText:
+    source = real_source()
+    rng = random.Random(SEED)
+    base, base_paragraphs = base_documents(rng, source, args.base)
+    base_passages, _ = passages_and_bases(base, settings)
+    variants = variant_documents(rng, source, base_paragraphs, args.passages - len(base_passages))
+    variant_passages, bases = passages_and_bases(variants, settings)
+    return SyntheticText(source, base, base_passages, variants, variant_passages, bases)
+
+
 def synthetic_corpus(args: argparse.Namespace, settings: Settings, encoder: Encoder) -> SyntheticCorpus:
     """Base passages with real vectors, then variants: the first ``CALIBRATION_PASSAGES`` with real vectors (which
     calibrate the noise), the rest with their base's vector plus that noise."""
     cache = args.work_dir / "cache"
-    source = real_source()
-    rng = random.Random(SEED)
+    text = synthetic_text(args, settings)
+    bases = text.bases
 
     def encode(texts: list[str]) -> np.ndarray:
         return encoder.encode_passages(texts, batch_size=settings.embed_batch_size, show_progress=True)
 
-    base, base_paragraphs = base_documents(rng, source, args.base)
-    base_passages, _ = passages_and_bases(base, settings)
     started = time.perf_counter()
-    log(f"embedding {len(base_passages)} base passages (cached in {cache})")
-    base_vectors = cached_vectors(cache, "base", matching_texts(base_passages), encode)
+    log(f"embedding {len(text.base_passages)} base passages (cached in {cache})")
+    base_vectors = cached_vectors(cache, "base", matching_texts(text.base_passages), encode)
     base_seconds = time.perf_counter() - started
-    variants = variant_documents(rng, source, base_paragraphs, args.passages - len(base_passages))
-    variant_passages, bases = passages_and_bases(variants, settings)
     log(f"embedding {CALIBRATION_PASSAGES} variant passages to calibrate the noise")
     real_variants = cached_vectors(
-        cache, "calibration", matching_texts(variant_passages[:CALIBRATION_PASSAGES]), encode
+        cache, "calibration", matching_texts(text.variant_passages[:CALIBRATION_PASSAGES]), encode
     )
     real_cosine = mean_cosine(real_variants, base_vectors[bases[:CALIBRATION_PASSAGES]])
     sigma = noise_scale(real_cosine, encoder.dim)
@@ -131,15 +164,15 @@ def synthetic_corpus(args: argparse.Namespace, settings: Settings, encoder: Enco
     }
     synthetic[:CALIBRATION_PASSAGES] = real_variants
     return SyntheticCorpus(
-        documents=base.documents + variants.documents,
-        texts=matching_texts(base_passages) + matching_texts(variant_passages),
+        documents=text.documents,
+        texts=text.texts,
         vectors=np.vstack([base_vectors, synthetic]),
         figures={
-            "sentences": len(source.sentences),
-            "titles": len(source.titles),
-            "base_passages": len(base_passages),
-            "real_vector_passages": len(base_passages) + CALIBRATION_PASSAGES,
-            "noisy_vector_passages": len(variant_passages) - CALIBRATION_PASSAGES,
+            "sentences": len(text.source.sentences),
+            "titles": len(text.source.titles),
+            "base_passages": len(text.base_passages),
+            "real_vector_passages": len(text.base_passages) + CALIBRATION_PASSAGES,
+            "noisy_vector_passages": len(text.variant_passages) - CALIBRATION_PASSAGES,
             "base_vectors_s": base_seconds,
             "calibration": calibration,
         },
@@ -167,6 +200,25 @@ def build(args: argparse.Namespace, settings: Settings, encoder: Encoder, index_
         "index_size_mib": {part.name: size_mib(part) for part in sorted(index_dir.iterdir())},
     }
     return corpus.vectors, figures
+
+
+def bench_bm25_stage(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """The build's BM25 stage alone on the same passages (the corpus's abbreviations taught to the tokenizer
+    first, as the build does): no vectors needed."""
+    text = synthetic_text(args, settings)
+    texts = text.texts
+    corpus_aliases(text.documents)
+    processes = tokenizing_processes(len(texts))
+    log(f"BM25 stage: {len(texts)} passages, tokenised in {processes} processes")
+    started = time.perf_counter()
+    LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b, processes=processes, show_progress=True)
+    return {
+        "passages": len(texts),
+        "chars": sum(len(passage_text) for passage_text in texts),
+        "tokenizer": TOKENIZER_VERSION,
+        "processes": processes,
+        "bm25_stage_s": time.perf_counter() - started,
+    }
 
 
 def size_mib(path: Path) -> float:
@@ -240,6 +292,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--base", type=int, default=10_000, help="passages embedded with the real encoder")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/retriever-scale"), help="index and vector cache")
     parser.add_argument("--reuse-index", action="store_true", help="measure WORK_DIR/index as built by an earlier run")
+    parser.add_argument(
+        "--bm25-only", action="store_true", help="time only the build's BM25 stage on the same passages, then stop"
+    )
     parser.add_argument("--port", type=int, help="server port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -253,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     index_dir = args.work_dir / "index"
     figures: dict[str, Any] = {"machine": machine(), "run": {"passages": args.passages, "base": args.base}}
+    if args.bm25_only:
+        figures["bm25_stage"] = bench_bm25_stage(args, settings)
+        return report(figures, args.json_out)
     if args.reuse_index:
         dense = load_index(index_dir).dense
         vectors = dense.reconstruct_n(0, dense.ntotal)
@@ -278,10 +336,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("server start-up and memory")
     figures["server"] = bench_server(index_dir, args.port or free_port(), pool, args.work_dir / "server.log")
     figures["targets"] = verdicts(figures)
+    return report(figures, args.json_out)
+
+
+def report(figures: dict[str, Any], json_out: Path | None) -> int:
     text = json.dumps(figures, ensure_ascii=False, indent=2)
     print(text)
-    if args.json_out:
-        args.json_out.write_text(text, encoding="utf-8")
+    if json_out:
+        json_out.write_text(text, encoding="utf-8")
     return 0
 
 
