@@ -21,11 +21,11 @@ from retriever.text import normalize_for_matching
 DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.txt"
 
 _WORDLIKE = re.compile(r"\w")
-_JOINING_PUNCTUATION = re.compile(r"-|\.(?!\d)|(?<!\d)\.")
+_JOINING_PUNCTUATION = re.compile(r"[-_]|\.(?!\d)|(?<!\d)\.")
 _JOINED_RUN = re.compile(r"[^\W_]+(?:\.\d+)?%?")
 """jieba-rs keeps a run such as ``2016-09-09``, ``zh-cn`` or ``www.gov.cn`` whole where Python jieba splits it at the
-punctuation (keeping decimals and percentages), so that ``2016`` matches: hyphens and non-decimal dots become spaces
-before cutting, and a run still joined by other punctuation is split into the same pieces after (one piece, such as ``c++`` or
+punctuation (keeping decimals and percentages), so that ``2016`` matches: hyphens, underscores and non-decimal dots
+become spaces before cutting, and a run still joined by other punctuation is split into the same pieces after (one piece, such as ``c++`` or
 ``50%``, stays whole)."""
 _TOKENIZE_CHUNK = 512
 _added_words: dict[str, None] = {}
@@ -44,7 +44,9 @@ def domain_words() -> tuple[str, ...]:
 
 
 def _version(words: Iterable[str]) -> str:
-    digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:12]
+    """Names what the tokens depend on: jieba-rs's version, the splitting rules and the domain dictionary."""
+    rules = [_JOINING_PUNCTUATION.pattern, _JOINED_RUN.pattern, _WORDLIKE.pattern]
+    digest = hashlib.sha256("\n".join([*rules, *words]).encode()).hexdigest()[:12]
     return f"rjieba-{version('rjieba')}-search-domain-{digest}"
 
 
