@@ -65,7 +65,7 @@ def gather_evidence(searcher: Searcher, question: str) -> Evidence:
     """
     plan = searcher.expander.plan(question)
     hits = searcher.search(question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan)
-    view = view_question(question, plan.added_terms)
+    view = view_question(question, plan.added_terms, searcher.backend.tokenizer)
     sentences = evidence_sentences(view, [(hit.text, hit.score, hit.dense_score) for hit in hits])
     return Evidence(plan, hits, view, sentences)
 

@@ -16,6 +16,7 @@ import numpy as np
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
 from retriever.store import MANIFEST, Manifest
+from retriever.tokenize import Tokenizer
 
 
 class BackendUnavailable(RuntimeError):
@@ -45,6 +46,8 @@ class SearchBackend(Protocol):
 
     manifest: Manifest
     aliases: list[tuple[str, str]]
+    tokenizer: Tokenizer
+    """Tokenises queries for BM25 as this index's passages were tokenised."""
     location: str
     """Where the index lives, for people: a directory, or a Milvus URI and collection."""
 

@@ -36,7 +36,7 @@ from retriever.store import (
     save_index,
 )
 from retriever.text import NORMALIZER_VERSION, join_lines
-from retriever.tokenize import TOKENIZER_VERSION, add_words
+from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def build_index(
     clock.lap("aliases")
     lexical = LexicalIndex.build(
         texts,
+        Tokenizer.for_aliases(aliases),
         k1=settings.bm25_k1,
         b=settings.bm25_b,
         processes=tokenizing_processes(len(texts)),
@@ -123,10 +124,9 @@ def tokenizing_processes(passages: int) -> int:
 
 
 def corpus_aliases(documents: Iterable[Document]) -> list[tuple[str, str]]:
-    """The (short form, full name) pairs the documents define, their short forms made words for the tokenizer."""
-    aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
-    add_words(short for short, _ in aliases)
-    return aliases
+    """The (short form, full name) pairs the documents define (their short forms become words of the index's
+    tokenizer)."""
+    return sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
 
 
 def new_manifest(

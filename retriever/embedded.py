@@ -20,6 +20,7 @@ class EmbeddedBackend:
         self.data = data
         self.manifest = data.manifest
         self.aliases = data.aliases
+        self.tokenizer = data.lexical.tokenizer
         self.location = location
 
     @classmethod

@@ -10,18 +10,26 @@ import numpy as np
 from tqdm import tqdm
 
 from retriever.text import normalize_for_matching
-from retriever.tokenize import tokenize, tokenize_many
+from retriever.tokenize import Tokenizer
 
 
 class LexicalIndex:
-    """Scores every passage against a query with BM25; built once, loaded per server start."""
+    """Scores every passage against a query with BM25; built once, loaded per server start. Queries are tokenised
+    by the tokenizer the passages were."""
 
-    def __init__(self, bm25: bm25s.BM25) -> None:
+    def __init__(self, bm25: bm25s.BM25, tokenizer: Tokenizer) -> None:
         self._bm25 = bm25
+        self.tokenizer = tokenizer
 
     @classmethod
     def build(
-        cls, texts: Sequence[str], k1: float, b: float, processes: int = 1, show_progress: bool = False
+        cls,
+        texts: Sequence[str],
+        tokenizer: Tokenizer,
+        k1: float,
+        b: float,
+        processes: int = 1,
+        show_progress: bool = False,
     ) -> LexicalIndex:
         """BM25 of ``texts``, tokenised in ``processes`` processes. Tokens become vocabulary ids as they arrive,
         so a large corpus is never held as strings all at once."""
@@ -29,7 +37,7 @@ class LexicalIndex:
         token_ids = [
             [vocabulary.setdefault(token, len(vocabulary)) for token in tokens]
             for tokens in tqdm(
-                tokenize_many(texts, processes),
+                tokenizer.tokenize_many(texts, processes),
                 total=len(texts),
                 desc="tokenising",
                 unit="passage",
@@ -38,26 +46,27 @@ class LexicalIndex:
         ]
         bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index((token_ids, vocabulary), show_progress=show_progress)
-        return cls(bm25)
+        return cls(bm25, tokenizer)
 
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory), show_progress=False)
 
     @classmethod
-    def load(cls, directory: Path, mmap: bool = False) -> LexicalIndex:
-        """The saved index; with ``mmap`` its score matrix stays on disk, paged in as queries touch it."""
-        return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False))
+    def load(cls, directory: Path, tokenizer: Tokenizer, mmap: bool = False) -> LexicalIndex:
+        """The saved index, queried through ``tokenizer``; with ``mmap`` its score matrix stays on disk, paged in as
+        queries touch it."""
+        return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False), tokenizer)
 
     def term_tokens(self, term: str) -> list[str]:
         """A whole expansion term as one token when the index knows it, else its pieces."""
         normalized = normalize_for_matching(term)
-        return [normalized] if normalized in self._bm25.vocab_dict else tokenize(term)
+        return [normalized] if normalized in self._bm25.vocab_dict else self.tokenizer.tokenize(term)
 
     def scores(self, query: str, alternatives: Sequence[tuple[Sequence[str], float]] = ()) -> np.ndarray:
         """BM25 score of every passage, in index order: the query's tokens, plus for each group of
         alternative terms (the names of one place, the translations of one word) its best-matching
         term at the group's weight, so that synonyms do not count as separate evidence."""
-        scores = self._token_scores(tokenize(query))
+        scores = self._token_scores(self.tokenizer.tokenize(query))
         for terms, weight in alternatives:
             best = np.maximum.reduce([self._token_scores(self.term_tokens(term)) for term in terms])
             scores += weight * best

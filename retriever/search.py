@@ -22,7 +22,7 @@ from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
 from retriever.store import Manifest
 from retriever.text import Language, join_lines
-from retriever.tokenize import add_words, tokenize
+from retriever.tokenize import Tokenizer
 
 MIN_HIGHLIGHT_TERM_CHARS = 2
 
@@ -67,9 +67,9 @@ class Candidates:
     passages: CandidatePassages
 
 
-def highlight_terms(query: str) -> list[str]:
+def highlight_terms(query: str, tokenizer: Tokenizer) -> list[str]:
     """Query tokens worth marking: single characters would light up every passage."""
-    return [t for t in tokenize(query) if len(t) >= MIN_HIGHLIGHT_TERM_CHARS or t.isdigit()]
+    return [t for t in tokenizer.tokenize(query) if len(t) >= MIN_HIGHLIGHT_TERM_CHARS or t.isdigit()]
 
 
 class Searcher:
@@ -81,7 +81,6 @@ class Searcher:
         self.settings = settings
         self.reranker = load_reranker(settings.reranker) if settings.reranker else None
         self.expander = QueryExpander(default_gazetteer().with_aliases(backend.aliases), settings.translate_queries)
-        add_words(short for short, _ in backend.aliases)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
@@ -135,7 +134,7 @@ class Searcher:
         n = min(max(self.settings.candidates, top_k), len(self.backend))
         candidates = self._candidates(plan, mode, n)
         scores = self._rank_scores(candidates, mode, plan.language)
-        terms = highlight_terms(query) + plan.added_terms
+        terms = highlight_terms(query, self.backend.tokenizer) + plan.added_terms
         if mode == "hybrid" and self.settings.answer_type_weight > 0:
             scores = self._favour_answer_type(query, terms if plan.language == "zh" else None, candidates, scores)
         if mode == "hybrid" and self.reranker is not None:

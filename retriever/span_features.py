@@ -34,7 +34,7 @@ from retriever.answer_span import (
 from retriever.postag import Token, tag
 from retriever.segment import sentence_spans
 from retriever.text import normalize_for_matching
-from retriever.tokenize import tokenize
+from retriever.tokenize import Tokenizer, default_tokenizer
 
 MAX_SPAN_TOKENS = 8
 MAX_SPAN_CHARS = 40
@@ -125,11 +125,13 @@ class Span:
     end: int
 
 
-def view_question(question: str, added_terms: Sequence[str] = ()) -> QuestionView:
-    """The question's kind, unit, terms (its own words of two or more characters plus the expansion's Chinese
-    terms) and the contexts of its question word."""
+def view_question(
+    question: str, added_terms: Sequence[str] = (), tokenizer: Tokenizer | None = None
+) -> QuestionView:
+    """The question's kind, unit, terms (its own words of two or more characters, as ``tokenizer`` cuts them, plus
+    the expansion's Chinese terms) and the contexts of its question word."""
     matching = normalize_for_matching(question)
-    own = [t for t in tokenize(question) if len(t) >= 2 and not _QUESTION_WORD.search(t)]
+    own = [t for t in (tokenizer or default_tokenizer()).tokenize(question) if len(t) >= 2 and not _QUESTION_WORD.search(t)]
     terms = tuple(dict.fromkeys(own + [normalize_for_matching(t) for t in added_terms]))
     left, rights = "", ()
     if found := _QUESTION_WORD.search(matching):

@@ -19,7 +19,7 @@ from retriever.documents import Document, Passage
 from retriever.lexical import LexicalIndex
 from retriever.passage_store import PassageStore, write_store
 from retriever.text import NORMALIZER_VERSION
-from retriever.tokenize import TOKENIZER_VERSION
+from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -173,8 +173,8 @@ def load_index(index_dir: Path) -> IndexData:
     manifest = read_manifest(index_dir)
     store, dense = load_passages_and_vectors(index_dir, manifest)
     try:
-        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR, mmap=True)
         aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
+        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR, Tokenizer.for_aliases(aliases), mmap=True)
     except _DAMAGE as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
     return IndexData(manifest, store, dense, lexical, aliases)

@@ -32,9 +32,8 @@ import httpx
 import numpy as np
 import torch
 
-from retriever.aliases import mine_abbreviations
 from retriever.answer import answer_question
-from retriever.build import build_index, cached_index, matching_text, passages_of
+from retriever.build import build_index, cached_index, corpus_aliases, matching_text, passages_of
 from retriever.config import Settings
 from retriever.dense import build_dense
 from retriever.documents import Document, Passage
@@ -44,7 +43,7 @@ from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
 from retriever.store import Manifest, NewIndex, save_index
-from retriever.tokenize import add_words
+from retriever.tokenize import Tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "data" / "eval" / "seed_questions.jsonl"
@@ -152,8 +151,9 @@ def staged_build(
     documents = corpus_documents + extra
     (passages, texts), chunk_s = timed(lambda: _chunk(documents, settings))
     vectors, embed_s = timed(lambda: encoder.encode_passages(texts, batch_size=settings.embed_batch_size))
-    aliases, aliases_s = timed(lambda: _aliases(documents))
-    lexical, bm25_s = timed(lambda: LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b))
+    aliases, aliases_s = timed(lambda: corpus_aliases(documents))
+    tokenizer = Tokenizer.for_aliases(aliases)
+    lexical, bm25_s = timed(lambda: LexicalIndex.build(texts, tokenizer, k1=settings.bm25_k1, b=settings.bm25_b))
     dense, faiss_s = timed(lambda: build_dense(vectors, settings.exact_search_up_to))
     data = NewIndex(manifest, documents, passages, dense, lexical, aliases)
     _, write_s = timed(lambda: save_index(out_dir, data))
@@ -171,12 +171,6 @@ def staged_build(
 def _chunk(documents: list[Document], settings: Settings) -> tuple[list[Passage], list[str]]:
     passages = passages_of(documents, settings)
     return passages, [matching_text(passage) for passage in passages]
-
-
-def _aliases(documents: list[Document]) -> list[tuple[str, str]]:
-    aliases = sorted({pair for document in documents for pair in mine_abbreviations(document.text)})
-    add_words(short for short, _ in aliases)
-    return aliases
 
 
 def bench_build(

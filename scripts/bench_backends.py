@@ -61,7 +61,7 @@ from retriever.milvus.collection import connect
 from retriever.milvus.writer import build_milvus
 from retriever.search import Searcher
 from retriever.store import Manifest
-from retriever.tokenize import tokenize
+from retriever.tokenize import default_tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("embedded", "milvus")
@@ -123,7 +123,7 @@ def warm_up_encoder(encoder: Encoder) -> None:
     """Pay the one-time costs (torch kernels, the ONNX session, jieba's dictionary) before anything is timed."""
     encoder.encode_passages([WARM_UP_TEXT])
     encoder.encode_query(WARM_UP_TEXT)
-    tokenize(WARM_UP_TEXT)
+    default_tokenizer().tokenize(WARM_UP_TEXT)
 
 
 # --- queries -------------------------------------------------------------------------------------------------

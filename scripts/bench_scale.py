@@ -60,7 +60,7 @@ from retriever.embed import Encoder
 from retriever.lexical import LexicalIndex
 from retriever.search import Searcher
 from retriever.store import load_index
-from retriever.tokenize import TOKENIZER_VERSION
+from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
 SEED = 0
 CALIBRATION_PASSAGES = 512
@@ -207,11 +207,13 @@ def bench_bm25_stage(args: argparse.Namespace, settings: Settings) -> dict[str, 
     first, as the build does): no vectors needed."""
     text = synthetic_text(args, settings)
     texts = text.texts
-    corpus_aliases(text.documents)
+    tokenizer = Tokenizer.for_aliases(corpus_aliases(text.documents))
     processes = tokenizing_processes(len(texts))
     log(f"BM25 stage: {len(texts)} passages, tokenised in {processes} processes")
     started = time.perf_counter()
-    LexicalIndex.build(texts, k1=settings.bm25_k1, b=settings.bm25_b, processes=processes, show_progress=True)
+    LexicalIndex.build(
+        texts, tokenizer, k1=settings.bm25_k1, b=settings.bm25_b, processes=processes, show_progress=True
+    )
     return {
         "passages": len(texts),
         "chars": sum(len(passage_text) for passage_text in texts),

@@ -11,6 +11,7 @@ from retriever.expand import QueryExpander, written_as_is
 from retriever.lexical import LexicalIndex
 from retriever.store import ALIASES_FILE
 from retriever.text import question_language
+from retriever.tokenize import Tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_abbreviations_mined_from_the_corpus_are_stored_with_the_index(sample_in
 
 
 def test_alternative_names_count_once_in_bm25():
-    index = LexicalIndex.build(["土右旗268户脱贫", "包头市召开会议"], k1=0.6, b=0.4)
+    index = LexicalIndex.build(["土右旗268户脱贫", "包头市召开会议"], Tokenizer(), k1=0.6, b=0.4)
     once = index.scores("脱贫", [(("土右旗",), 1.0)])
     both = index.scores("脱贫", [(("土右旗", "土默特右旗", "土右"), 1.0)])
     assert both[0] == pytest.approx(once[0])
@@ -103,7 +104,7 @@ def test_the_domain_glossary_gives_the_sense_government_articles_use():
 
 def test_english_words_do_not_match_stray_latin_text_in_bm25():
     texts = ["土右旗268户590人未脱贫人口已全部脱贫退出", "Many households in the banner lift poverty out of mind"]
-    index = LexicalIndex.build(texts, k1=0.6, b=0.4)
+    index = LexicalIndex.build(texts, Tokenizer(), k1=0.6, b=0.4)
     plan = QueryExpander(default_gazetteer()).plan("How many households did Tumed Right Banner lift out of poverty?")
     assert plan.language == "en" and plan.lexical_text == ""
     groups = [(group, 1.0) for group in plan.name_groups + plan.translation_groups]

@@ -4,6 +4,7 @@ from retriever.build import passages_of
 from retriever.config import Settings
 from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
+from retriever.tokenize import Tokenizer
 
 from .conftest import SAMPLE_CORPUS
 from .test_formats import make_pdf
@@ -64,5 +65,5 @@ def test_hard_wrapped_pdf_comes_back_as_paragraphs(tmp_path):
 
 
 def test_traditional_characters_match_simplified_text():
-    index = LexicalIndex.build(["额济纳旗巴彦陶来苏木人大代表成立了合作社"], k1=0.6, b=0.4)
+    index = LexicalIndex.build(["额济纳旗巴彦陶来苏木人大代表成立了合作社"], Tokenizer(), k1=0.6, b=0.4)
     assert index.scores("額濟納旗人大代表")[0] > 0

@@ -36,7 +36,7 @@ from retriever.milvus.collection import (
 )
 from retriever.store import IndexLoadError, check_compatible
 from retriever.text import normalize_for_matching
-from retriever.tokenize import tokenize
+from retriever.tokenize import Tokenizer
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
 P = ParamSpec("P")
@@ -69,6 +69,7 @@ class MilvusBackend:
         self.terms_collection = terms_collection(collection)
         self.location = f"{location(settings)} ({collection})"
         self.manifest, self.aliases = read_properties(client, collection, self.location)
+        self.tokenizer = Tokenizer.for_aliases(self.aliases)
         self._ef = settings.milvus_hnsw_ef
 
     @classmethod
@@ -129,9 +130,9 @@ class MilvusBackend:
 
     def _lexical_top(self, lexical: LexicalQuery, n: int, also: np.ndarray) -> tuple[np.ndarray, dict[int, float]]:
         """The ``n`` best passages by BM25 (positive scores only), and the BM25 score of those and of ``also``."""
-        base = tokenize(lexical.query)
+        base = self.tokenizer.tokenize(lexical.query)
         wholes = {term: normalize_for_matching(term) for terms, _ in lexical.groups for term in terms}
-        pieces = {term: tokenize(term) for term in wholes}
+        pieces = {term: self.tokenizer.tokenize(term) for term in wholes}
         frequencies = self._frequencies([*base, *wholes.values(), *(t for ts in pieces.values() for t in ts)])
         searches = [query_weights(base, frequencies, len(self))]
         groups: list[tuple[float, list[int]]] = []

@@ -61,7 +61,7 @@ from retriever.milvus.collection import (
 from retriever.passage_store import content_hash
 from retriever.store import IndexLoadError, Manifest
 from retriever.text import NORMALIZER_VERSION
-from retriever.tokenize import TOKENIZER_VERSION, tokenize_many
+from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _full_build(
     clock.lap("embed")
     aliases = corpus_aliases(documents)
     clock.lap("aliases")
-    tokens = _tokens(texts)
+    tokens = _tokens(texts, Tokenizer.for_aliases(aliases))
     avgdl = sum(map(len, tokens)) / max(len(tokens), 1)
     clock.lap("tokenise")
     name = new_generation_name(settings.milvus_collection)
@@ -211,7 +211,7 @@ def _update(
     vectors, reused = embed_reusing(texts, known, encoder, settings, show_progress)
     clock.lap("embed")
     avgdl = live.manifest.extra["bm25"]["avgdl"]
-    tokens = _tokens(texts)
+    tokens = _tokens(texts, Tokenizer.for_aliases(aliases))
     _write(client, live.collection, touched, passages, tokens, vectors, settings, avgdl, show_progress, upsert=True)
     kept = {passage_key(passage.passage_id) for passage in passages}
     stale = [row["pid"] for row in old if row["pid"] not in kept]
@@ -274,9 +274,9 @@ def _vectors_by_text(rows: Iterable[dict]) -> dict[str, np.ndarray]:
     return {content_hash(matching_text(passage_of(row))): np.asarray(row["vector"], np.float32) for row in rows}
 
 
-def _tokens(texts: Sequence[str]) -> list[list[str]]:
+def _tokens(texts: Sequence[str], tokenizer: Tokenizer) -> list[list[str]]:
     """The BM25 tokens of each passage's matching text, on every core for a large corpus."""
-    return list(tokenize_many(texts, tokenizing_processes(len(texts))))
+    return list(tokenizer.tokenize_many(texts, tokenizing_processes(len(texts))))
 
 
 def _write(
