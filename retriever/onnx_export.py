@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,19 @@ def int8_embedding_rows(path: Path) -> None:
     onnx.save(model, str(path))
 
 
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ONNX Runtime's quantiser logs on the root logger: a line per skipped tensor at INFO (about 60 for this
+    model) and advice to pre-process at WARNING, none of it actionable for someone starting a server."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def export_int8(model: SentenceTransformer, out: Path) -> None:
     """Export the transformer (dynamic batch and sequence axes), store its token embeddings in int8 by row, and
     quantise its weight MatMuls to int8, all but the down-projections."""
@@ -146,12 +160,13 @@ def export_int8(model: SentenceTransformer, out: Path) -> None:
             opset_version=OPSET,
         )
     int8_embedding_rows(fp32)
-    quantize_dynamic(
-        fp32,
-        out,
-        **{**QUANTISATION, "weight_type": QuantType[QUANTISATION["weight_type"]]},
-        nodes_to_exclude=down_projections(fp32),
-    )
+    with _quiet_root_logger():
+        quantize_dynamic(
+            fp32,
+            out,
+            **{**QUANTISATION, "weight_type": QuantType[QUANTISATION["weight_type"]]},
+            nodes_to_exclude=down_projections(fp32),
+        )
     fp32.unlink()
 
 

@@ -221,3 +221,12 @@ def test_the_sentencepiece_form_of_the_tokenizer_gives_the_same_ids(
         assert converted.ids("query: " + text) == original.encode("query: " + text.strip()).ids, text
     long = QueryTokenizer(cache, 16, serving["prefix_ids"], serving["suffix_ids"]).ids("词" * 100)
     assert len(long) == 16 and long[0] == serving["prefix_ids"][0] and long[-1] == serving["suffix_ids"][-1]
+
+
+@pytest.mark.slow
+def test_the_export_logs_nothing_below_error(torch_encoder: Encoder, tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    onnx_export.export_int8(torch_encoder.model, tmp_path / onnx_query.MODEL_FILE)
+    assert (tmp_path / onnx_query.MODEL_FILE).is_file()
+    assert [record.getMessage() for record in caplog.records if record.name == "root"] == []
+    assert logging.getLogger().level == logging.INFO, "the root logger's level is given back"
