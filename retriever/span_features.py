@@ -131,7 +131,8 @@ def view_question(
     """The question's kind, unit, terms (its own words of two or more characters, as ``tokenizer`` cuts them, plus
     the expansion's Chinese terms) and the contexts of its question word."""
     matching = normalize_for_matching(question)
-    own = [t for t in (tokenizer or default_tokenizer()).tokenize(question) if len(t) >= 2 and not _QUESTION_WORD.search(t)]
+    words = (tokenizer or default_tokenizer()).tokenize(question)
+    own = [t for t in words if len(t) >= 2 and not _QUESTION_WORD.search(t)]
     terms = tuple(dict.fromkeys(own + [normalize_for_matching(t) for t in added_terms]))
     left, rights = "", ()
     if found := _QUESTION_WORD.search(matching):
