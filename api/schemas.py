@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from retriever.expand import QueryPlan
+from retriever.manifest import Manifest
 from retriever.search import SearchHit
-from retriever.store import Manifest
 from retriever.text import Language
 
 Mode = Literal["hybrid", "dense", "lexical"]

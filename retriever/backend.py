@@ -15,7 +15,8 @@ import numpy as np
 
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
-from retriever.store import MANIFEST, Manifest
+from retriever.manifest import Manifest
+from retriever.store import MANIFEST
 from retriever.tokenize import Tokenizer
 
 

@@ -22,19 +22,10 @@ from retriever.documents import Document, Passage
 from retriever.embed import Encoder
 from retriever.ingest import CLEANER_VERSION
 from retriever.lexical import LexicalIndex
+from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
 from retriever.passage_store import content_hash
 from retriever.segment import chunk_document
-from retriever.store import (
-    FORMAT_VERSION,
-    MANIFEST,
-    IndexLoadError,
-    Manifest,
-    NewIndex,
-    corpus_hash,
-    load_passages_and_vectors,
-    read_manifest,
-    save_index,
-)
+from retriever.store import MANIFEST, NewIndex, corpus_hash, load_passages_and_vectors, read_manifest, save_index
 from retriever.text import NORMALIZER_VERSION, join_lines
 from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 

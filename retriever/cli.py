@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from retriever.config import Settings
 from retriever.documents import Document
-from retriever.store import IndexLoadError
+from retriever.manifest import IndexLoadError
 
 if TYPE_CHECKING:
     from retriever.embed import Encoder

@@ -10,7 +10,8 @@ import numpy as np
 from retriever.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
-from retriever.store import IndexData, check_compatible, load_index, read_manifest
+from retriever.manifest import check_compatible
+from retriever.store import IndexData, load_index, read_manifest
 
 
 class EmbeddedBackend:

@@ -20,7 +20,7 @@ from retriever.embedded import EmbeddedBackend
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
-from retriever.store import Manifest
+from retriever.manifest import Manifest
 from retriever.text import Language, join_lines
 from retriever.tokenize import Tokenizer
 

@@ -8,51 +8,23 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import faiss
 
 from retriever.dense import read_dense, write_dense
 from retriever.documents import Document, Passage
 from retriever.lexical import LexicalIndex
+from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
 from retriever.passage_store import PassageStore, write_store
-from retriever.text import NORMALIZER_VERSION
-from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
+from retriever.tokenize import Tokenizer
 
-FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 DENSE_FILE = "dense.faiss"
 LEXICAL_DIR = "bm25"
 STORE_FILE = "passages.sqlite"
 ALIASES_FILE = "aliases.json"
-
-
-class IndexLoadError(RuntimeError):
-    """An index directory that is missing, damaged, or built for other settings."""
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What an index was built from and with; loading checks it before trusting the files."""
-
-    model: str
-    dim: int
-    normalizer: str
-    tokenizer: str
-    cleaner: str
-    chunking: dict[str, int]
-    corpus_hash: str
-    documents: int
-    passages: int
-    built_at: str
-    build_seconds: float
-    format_version: int = FORMAT_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
 
 @dataclass
@@ -135,18 +107,7 @@ def read_manifest(index_dir: Path) -> Manifest:
     return manifest
 
 
-def check_compatible(manifest: Manifest, location: Path | str, model: str) -> None:
-    """Refuse an index whose vectors or tokens would not match what this version's queries produce."""
-    if manifest.model != model:
-        raise IndexLoadError(
-            f"index {location} was built with model {manifest.model!r} but the query encoder is {model!r}: "
-            f"rebuild the index or set RETRIEVER_MODEL={manifest.model}"
-        )
-    if manifest.normalizer != NORMALIZER_VERSION or manifest.tokenizer != TOKENIZER_VERSION:
-        raise IndexLoadError(
-            f"index {location} was built with text normaliser {manifest.normalizer}/{manifest.tokenizer}, "
-            f"this version uses {NORMALIZER_VERSION}/{TOKENIZER_VERSION}: rebuild the index"
-        )
+
 
 
 _DAMAGE = (OSError, RuntimeError, ValueError, TypeError, sqlite3.Error)

@@ -41,8 +41,9 @@ from retriever.embed import Encoder
 from retriever.evaluate import load_question_set, load_seed_jsonl, load_squad
 from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
+from retriever.manifest import Manifest
 from retriever.search import Searcher
-from retriever.store import Manifest, NewIndex, save_index
+from retriever.store import NewIndex, save_index
 from retriever.tokenize import Tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

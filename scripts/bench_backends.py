@@ -57,10 +57,10 @@ from retriever.config import SearchMode, Settings
 from retriever.documents import Document
 from retriever.embed import Encoder
 from retriever.evaluate import load_question_set
+from retriever.manifest import Manifest
 from retriever.milvus.collection import connect
 from retriever.milvus.writer import build_milvus
 from retriever.search import Searcher
-from retriever.store import Manifest
 from retriever.tokenize import default_tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ from api.main import create_app
 from api.schemas import index_version
 from retriever.backend import BackendUnavailable, index_exists
 from retriever.loader import iter_corpus
+from retriever.manifest import IndexLoadError
 from retriever.search import Searcher
-from retriever.store import IndexLoadError
 from tests.conftest import SAMPLE_CORPUS
 
 milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")

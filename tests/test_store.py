@@ -6,9 +6,10 @@ import pytest
 
 from retriever.build import build_index, matching_text
 from retriever.documents import Document
+from retriever.manifest import IndexLoadError
 from retriever.passage_store import content_hash
 from retriever.search import Searcher
-from retriever.store import MANIFEST, STORE_FILE, IndexLoadError, load_index, read_manifest
+from retriever.store import MANIFEST, STORE_FILE, load_index, read_manifest
 
 DOCUMENTS = [
     Document("a", "包头", "包头市土右旗268户590人未脱贫人口已全部脱贫退出。\n\n固阳县召开政法队伍培训会。"),

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.dependencies import get_app_settings
 from api.schemas import ErrorResponse, ReloadResponse, index_version
 from retriever.config import Settings
-from retriever.store import IndexLoadError
+from retriever.manifest import IndexLoadError
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 _bearer = HTTPBearer(auto_error=False)

@@ -17,6 +17,7 @@ from pymilvus import MilvusClient, MilvusException
 from retriever.backend import BackendUnavailable, LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
+from retriever.manifest import IndexLoadError, check_compatible
 from retriever.milvus.bm25 import query_weights, token_dimension
 from retriever.milvus.collection import (
     DOCUMENT_FIELDS,
@@ -34,7 +35,6 @@ from retriever.milvus.collection import (
     read_properties,
     terms_collection,
 )
-from retriever.store import IndexLoadError, check_compatible
 from retriever.text import normalize_for_matching
 from retriever.tokenize import Tokenizer
 

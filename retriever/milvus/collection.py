@@ -19,7 +19,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 
 from retriever.config import Settings
 from retriever.documents import Document, Passage
-from retriever.store import FORMAT_VERSION, IndexLoadError, Manifest
+from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
 
 MANIFEST_PROPERTY = "retriever.manifest"
 ALIASES_PROPERTY = "retriever.aliases"

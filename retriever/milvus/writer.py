@@ -35,6 +35,7 @@ from retriever.config import Settings
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder
 from retriever.ingest import CLEANER_VERSION
+from retriever.manifest import IndexLoadError, Manifest
 from retriever.milvus.bm25 import document_frequencies, passage_weights
 from retriever.milvus.collection import (
     PASSAGE_FIELDS,
@@ -59,7 +60,6 @@ from retriever.milvus.collection import (
     write_properties,
 )
 from retriever.passage_store import content_hash
-from retriever.store import IndexLoadError, Manifest
 from retriever.text import NORMALIZER_VERSION
 from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
