@@ -24,9 +24,9 @@ from retriever.ingest import CLEANER_VERSION
 from retriever.lexical import LexicalIndex
 from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
 from retriever.passage_store import content_hash
-from retriever.segment import chunk_document
+from retriever.segment import chunk_document, matching_text
 from retriever.store import MANIFEST, NewIndex, corpus_hash, load_passages_and_vectors, read_manifest, save_index
-from retriever.text import NORMALIZER_VERSION, join_lines
+from retriever.text import NORMALIZER_VERSION
 from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -42,13 +42,6 @@ def chunking(settings: Settings) -> dict[str, int]:
         "overlap_chars": settings.chunk_overlap_chars,
         "min_chars": settings.chunk_min_chars,
     }
-
-
-def matching_text(passage: Passage) -> str:
-    """What the encoder and BM25 see of a passage: its title and section, then its text."""
-    context = " ".join(part for part in (passage.title, passage.section) if part)
-    body = join_lines(passage.text)
-    return f"{context}\n{body}" if context else body
 
 
 def build_index(

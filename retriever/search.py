@@ -11,7 +11,6 @@ import numpy as np
 from retriever.aliases import default_gazetteer
 from retriever.answer_span import classify_question, extract_answer
 from retriever.backend import LexicalQuery, SearchBackend, open_backend
-from retriever.build import matching_text
 from retriever.config import SearchMode, Settings
 from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
@@ -21,6 +20,7 @@ from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
 from retriever.manifest import Manifest
+from retriever.segment import matching_text
 from retriever.text import Language, join_lines
 from retriever.tokenize import Tokenizer
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 from retriever.documents import Document, Passage
 from retriever.paragraphs import CLOSERS, SENTENCE_END, ends_sentence
+from retriever.text import join_lines
 
 SOFT_BREAKS = "，、,：:"
 HEADING_MAX_CHARS = 40
@@ -163,3 +164,10 @@ def chunk_document(document: Document, max_chars: int, overlap_chars: int = 0, m
             chunk_spans(document.text, max_chars, overlap_chars, min_chars)
         )
     ]
+
+
+def matching_text(passage: Passage) -> str:
+    """What the encoder and BM25 see of a passage: its title and section, then its text."""
+    context = " ".join(part for part in (passage.title, passage.section) if part)
+    body = join_lines(passage.text)
+    return f"{context}\n{body}" if context else body

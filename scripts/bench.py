@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from retriever.answer import answer_question
-from retriever.build import build_index, cached_index, corpus_aliases, matching_text, passages_of
+from retriever.build import build_index, cached_index, corpus_aliases, passages_of
 from retriever.config import Settings
 from retriever.dense import build_dense
 from retriever.documents import Document, Passage
@@ -43,6 +43,7 @@ from retriever.lexical import LexicalIndex
 from retriever.loader import iter_corpus
 from retriever.manifest import Manifest
 from retriever.search import Searcher
+from retriever.segment import matching_text
 from retriever.store import NewIndex, save_index
 from retriever.tokenize import Tokenizer
 

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from retriever.build import matching_text, passages_of
+from retriever.build import passages_of
 from retriever.config import Settings
 from retriever.embed import Encoder
 from retriever.evaluate import load_squad
 from retriever.loader import iter_corpus
 from retriever.onnx_query import MODEL_FILE, SERVING_FILE, cache_path, open_session
 from retriever.query_tokenizer import QueryTokenizer
+from retriever.segment import matching_text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CMRC_FILE = PROJECT_ROOT / "data" / "eval" / "cmrc2018_trial.json"

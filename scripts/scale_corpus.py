@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retriever.build import matching_text, passages_of
+from retriever.build import passages_of
 from retriever.config import Settings
 from retriever.documents import Document, Passage
 from retriever.evaluate import load_squad
 from retriever.loader import iter_corpus
 from retriever.paragraphs import ends_sentence
-from retriever.segment import classify, paragraph_spans, sentence_spans
+from retriever.segment import classify, matching_text, paragraph_spans, sentence_spans
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"

@@ -5,9 +5,9 @@ import pytest
 import torch
 from sentence_transformers import CrossEncoder
 
-from retriever.build import matching_text
 from retriever.embed import resolve_model
 from retriever.search import Searcher
+from retriever.segment import matching_text
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from retriever.build import build_index, matching_text
+from retriever.build import build_index
 from retriever.documents import Document
 from retriever.manifest import IndexLoadError
 from retriever.passage_store import content_hash
 from retriever.search import Searcher
+from retriever.segment import matching_text
 from retriever.store import MANIFEST, STORE_FILE, load_index, read_manifest
 
 DOCUMENTS = [

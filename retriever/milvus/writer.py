@@ -25,7 +25,6 @@ from retriever.build import (
     corpus_aliases,
     document_changes,
     embed_reusing,
-    matching_text,
     new_manifest,
     passage_chars,
     passages_of,
@@ -60,6 +59,7 @@ from retriever.milvus.collection import (
     write_properties,
 )
 from retriever.passage_store import content_hash
+from retriever.segment import matching_text
 from retriever.text import NORMALIZER_VERSION
 from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
 
