@@ -154,8 +154,9 @@ def staged_build(
     (passages, texts), chunk_s = timed(lambda: _chunk(documents, settings))
     vectors, embed_s = timed(lambda: encoder.encode_passages(texts, batch_size=settings.embed_batch_size))
     aliases, aliases_s = timed(lambda: corpus_aliases(documents))
-    tokenizer = Tokenizer.for_aliases(aliases)
-    lexical, bm25_s = timed(lambda: LexicalIndex.build(texts, tokenizer, k1=settings.bm25_k1, b=settings.bm25_b))
+    lexical, bm25_s = timed(
+        lambda: LexicalIndex.build(texts, Tokenizer.for_aliases(aliases), k1=settings.bm25_k1, b=settings.bm25_b)
+    )
     dense, faiss_s = timed(lambda: build_dense(vectors, settings.exact_search_up_to))
     data = NewIndex(manifest, documents, passages, dense, lexical, aliases)
     _, write_s = timed(lambda: save_index(out_dir, data))
