@@ -2,7 +2,7 @@
 
 Articles and questions name one place differently: 土默特右旗 in full, 土右旗 for short, "Tumed Right Banner" in
 English. Neither BM25 nor the dense model links these forms, so a query is expanded with the canonical Chinese
-name and its short forms. The data is ``data/gazetteer.tsv``; ``data/gazetteer.md`` says where it comes from.
+name and its short forms. The data is ``retriever/data/gazetteer.tsv``; ``retriever/data/gazetteer.md`` says where it comes from.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_GAZETTEER = Path(__file__).resolve().parent.parent / "data" / "gazetteer.tsv"
+from retriever.package_data import data_file
+
+DEFAULT_GAZETTEER = data_file("gazetteer.tsv")
 
 _COLUMNS = ["name", "level", "parent", "aliases", "english", "pinyin"]
 

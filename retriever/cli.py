@@ -257,7 +257,7 @@ def train_reader_main(argv: Sequence[str] | None = None) -> int:
         help="seed JSONL and/or SQuAD files (default: the public CMRC trial, DRCD test and seed sets in data/eval)",
     )
     parser.add_argument("--corpus", type=Path, help="corpus for seed-format questions (default: the bundled sample)")
-    parser.add_argument("--out", type=Path, help="folder for the models (default: data/reader)")
+    parser.add_argument("--out", type=Path, help="folder for the models (default: retriever/data/reader)")
     return _run(_train_reader, parser, argv)
 
 

