@@ -2,7 +2,8 @@
 
 Articles and questions name one place differently: 土默特右旗 in full, 土右旗 for short, "Tumed Right Banner" in
 English. Neither BM25 nor the dense model links these forms, so a query is expanded with the canonical Chinese
-name and its short forms. The data is ``retriever/data/gazetteer.tsv``; ``retriever/data/gazetteer.md`` says where it comes from.
+name and its short forms. The data is ``retriever/data/gazetteer.tsv``; ``retriever/data/gazetteer.md`` says where it
+comes from.
 """
 
 from __future__ import annotations
