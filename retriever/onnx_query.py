@@ -84,7 +84,7 @@ def read_fingerprint(cache: Path) -> Any:
         return None
 
 
-def open_session(path: Path, threads: int) -> ort.InferenceSession:
+def _session(path: Path, threads: int) -> ort.InferenceSession:
     """A CPU session on ``path`` running each call on ``threads`` threads, one operator at a time."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -102,11 +102,10 @@ class OnnxQueryEncoder:
         self._pooling: str = serving["pooling"]
         self._prompt: str = serving["prompt"]
         self.dim = int(serving["dim"])
-        self._tokenizer = QueryTokenizer(
-            cache, int(serving["max_length"]), serving["prefix_ids"], serving["suffix_ids"]
-        )
-        self._session = open_session(cache / MODEL_FILE, threads)
-        self._inputs = [node.name for node in self._session.get_inputs()]
+        self.tokenizer = QueryTokenizer(cache, int(serving["max_length"]), serving["prefix_ids"], serving["suffix_ids"])
+        self.session = _session(cache / MODEL_FILE, threads)
+        self.inputs = [node.name for node in self.session.get_inputs()]
+        """The graph's input names, of ``input_ids``, ``attention_mask`` and ``token_type_ids``."""
 
     @classmethod
     def open(
@@ -128,8 +127,8 @@ class OnnxQueryEncoder:
 
     def encode(self, text: str) -> np.ndarray:
         """The query's unit vector, float32, shape (dim,)."""
-        ids = np.asarray([self._tokenizer.ids(self._prompt + text)], dtype=np.int64)
+        ids = np.asarray([self.tokenizer.ids(self._prompt + text)], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        tokens = self._session.run(None, {name: feeds[name] for name in self._inputs})[0][0]
+        tokens = self.session.run(None, {name: feeds[name] for name in self.inputs})[0][0]
         vector = tokens[0] if self._pooling == "cls" else tokens.mean(axis=0)
         return (vector / np.linalg.norm(vector)).astype(np.float32)

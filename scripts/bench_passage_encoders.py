@@ -23,11 +23,10 @@ import torch
 
 from retriever.build import passages_of
 from retriever.config import Settings
-from retriever.embed import Encoder
+from retriever.embed import Encoder, resolve_model
 from retriever.evaluate import load_squad
 from retriever.loader import iter_corpus
-from retriever.onnx_query import MODEL_FILE, SERVING_FILE, cache_path, open_session
-from retriever.query_tokenizer import QueryTokenizer
+from retriever.onnx_query import OnnxQueryEncoder, cache_path
 from retriever.segment import matching_text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,15 +71,14 @@ def _mean_pool(tokens: torch.Tensor, features: dict[str, torch.Tensor]) -> np.nd
     return torch.nn.functional.normalize(summed.float(), dim=1).numpy()
 
 
-def onnx_vectors(cache: Path, texts: Sequence[str], batch_size: int, threads: int, clock: Clock) -> np.ndarray:
-    """The int8 query graph on padded, length-sorted batches with the passage prompt, mean-pooled over the mask."""
-    serving = json.loads((cache / SERVING_FILE).read_text(encoding="utf-8"))
-    tokenizer = QueryTokenizer(cache, int(serving["max_length"]), serving["prefix_ids"], serving["suffix_ids"])
-    session = open_session(cache / MODEL_FILE, threads)
-    inputs = [node.name for node in session.get_inputs()]
-    ids = clock.time("tokenise", lambda: [tokenizer.ids("passage: " + text) for text in texts])
+def onnx_vectors(
+    onnx: OnnxQueryEncoder, prompt: str, texts: Sequence[str], batch_size: int, clock: Clock
+) -> np.ndarray:
+    """The query encoder's int8 graph on padded, length-sorted batches with the passage ``prompt``, mean-pooled over
+    the mask."""
+    ids = clock.time("tokenise", lambda: [onnx.tokenizer.ids(prompt + text) for text in texts])
     order = np.argsort([-len(row) for row in ids])
-    out = np.zeros((len(texts), int(serving["dim"])), dtype=np.float32)
+    out = np.zeros((len(texts), onnx.dim), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
         rows = order[start : start + batch_size]
         width = max(len(ids[i]) for i in rows)
@@ -90,7 +88,7 @@ def onnx_vectors(cache: Path, texts: Sequence[str], batch_size: int, threads: in
             batch[line, : len(ids[i])] = ids[i]
             mask[line, : len(ids[i])] = 1
         feeds = {"input_ids": batch, "attention_mask": mask, "token_type_ids": np.zeros_like(batch)}
-        tokens = clock.time("model", lambda feeds=feeds: session.run(None, {name: feeds[name] for name in inputs})[0])
+        tokens = clock.time("model", lambda feeds=feeds: onnx.session.run(None, {n: feeds[n] for n in onnx.inputs})[0])
         summed = clock.time("pool", lambda tokens=tokens, mask=mask: (tokens * mask[..., None]).sum(1))
         out[rows] = summed / np.linalg.norm(summed, axis=1, keepdims=True)
     return out
@@ -126,10 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     encoder = Encoder.from_settings(settings)
     documents = list(iter_corpus(settings.corpus_dir)) + list(load_squad(CMRC_FILE).documents)
     texts = [matching_text(passage) for passage in passages_of(documents, settings)][: args.passages]
-    cache = cache_path(encoder._source, settings.models_dir)
+    onnx = OnnxQueryEncoder(
+        cache_path(resolve_model(settings.model, settings.models_dir), settings.models_dir), torch.get_num_threads()
+    )
+    prompt = encoder.model.prompts.get("passage", "")
     # warm-up: load the model and touch every kernel once
     torch_vectors(encoder, texts[:batch_size], batch_size, True, Clock())
-    onnx_vectors(cache, texts[:batch_size], batch_size, torch.get_num_threads(), Clock())
+    onnx_vectors(onnx, prompt, texts[:batch_size], batch_size, Clock())
 
     fp32 = figures("torch fp32", texts, lambda clock: torch_vectors(encoder, texts, batch_size, False, clock), None)
     results = {
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "onnx int8": figures(
             "onnx int8",
             texts,
-            lambda clock: onnx_vectors(cache, texts, batch_size, torch.get_num_threads(), clock),
+            lambda clock: onnx_vectors(onnx, prompt, texts, batch_size, clock),
             fp32["vectors"],
         ),
     }
