@@ -16,17 +16,22 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The checkout keeps its index in index/default (an installed package defaults to the user data directory);
+# INDEX=DIR or RETRIEVER_INDEX_DIR choose another directory, RETRIEVER_MILVUS_URI a Milvus collection instead.
+INDEX ?= $(or $(RETRIEVER_INDEX_DIR),index/default)
+serve index: export RETRIEVER_INDEX_DIR := $(INDEX)
+
 serve: install
-	HOST=$(HOST) PORT=$(PORT) $(PYTHON) scripts/serve.py
+	$(VENV)/bin/retriever serve --host $(HOST) --port $(PORT)
 
 index: install
-	$(PYTHON) scripts/build_index.py --corpus data/corpus
+	$(VENV)/bin/retriever build
 
 test: install
 	$(PYTHON) -m pytest -q
 
 evaluate: install
-	$(PYTHON) scripts/evaluate.py --questions data/eval/seed_questions.jsonl --answers
+	$(VENV)/bin/retriever evaluate --questions data/eval/seed_questions.jsonl --answers
 
 clean:
-	rm -rf index/default .pytest_cache
+	rm -rf $(INDEX) .pytest_cache

@@ -1,4 +1,4 @@
-"""What routes receive by injection: the served searcher, the search pool and validated inputs."""
+"""What routes receive by injection: the served retriever, the search pool and validated inputs."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from fastapi import Request
 
 from api.errors import InvalidInput
 from api.pool import SearchPool
-from retriever.config import Settings
-from retriever.search import Searcher
+from retriever import Retriever, Settings
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 """JSON can carry an unpaired surrogate (``"\\ud800"``), which is not a character and cannot be encoded back."""
 
 
-def get_searcher(request: Request) -> Searcher:
+def get_retriever(request: Request) -> Retriever:
     """The index being served, read once per request so that a reload never mixes two indexes in one answer."""
-    return request.app.state.slot.searcher
+    return request.app.state.slot.retriever
 
 
 def get_pool(request: Request) -> SearchPool:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.pool import Overloaded
-from retriever.backend import BackendUnavailable
+from retriever import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 

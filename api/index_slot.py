@@ -6,9 +6,7 @@ import logging
 import threading
 import time
 
-from retriever.answer import answer_question
-from retriever.config import Settings
-from retriever.search import Searcher
+from retriever import Retriever, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -16,32 +14,32 @@ WARM_UP_QUESTION = "Where was the poverty alleviation work of 包头市 carried 
 """Touches every lazily loaded part (encoder, jieba, gazetteer, CC-CEDICT, part-of-speech tagger) before traffic."""
 
 
-def warm_up(searcher: Searcher) -> None:
-    answer_question(searcher, WARM_UP_QUESTION)
+def warm_up(retriever: Retriever) -> None:
+    retriever.ask(WARM_UP_QUESTION)
 
 
 class IndexSlot:
-    """Holds the current :class:`Searcher`.
+    """Holds the current :class:`Retriever`.
 
-    A request reads :attr:`searcher` once and uses that object to the end, and a reload replaces the
+    A request reads :attr:`retriever` once and uses that object to the end, and a reload replaces the
     reference only after the new index has loaded and warmed up, so no request ever sees two indexes
     or a half-loaded one, and a failed reload leaves the old index serving.
     """
 
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
         self._reload_lock = threading.Lock()
 
-    def reload(self, settings: Settings) -> tuple[Searcher, float]:
+    def reload(self, settings: Settings) -> tuple[Retriever, float]:
         """Load the index ``settings`` point at afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
 
         Raises :class:`retriever.manifest.IndexLoadError` when the directory cannot serve; the old index stays.
         """
         with self._reload_lock:
             started = time.perf_counter()
-            fresh = Searcher.from_settings(settings, encoder=self.searcher.encoder)
+            fresh = Retriever.from_settings(settings, encoder=self.retriever.encoder)
             warm_up(fresh)
-            self.searcher = fresh
+            self.retriever = fresh
             seconds = time.perf_counter() - started
-            logger.info("reloaded index %s (%d passages) in %.2f s", fresh.backend.location, fresh.manifest.passages, seconds)
+            logger.info("reloaded index %s (%d passages) in %.2f s", fresh.location, fresh.manifest.passages, seconds)
             return fresh, seconds

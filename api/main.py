@@ -17,28 +17,28 @@ from api.openapi import state_limits
 from api.pool import SearchPool
 from api.routers import admin, ask, documents, health, metrics, search
 from api.routers.page import mount_page
-from retriever.config import Settings, get_settings
-from retriever.search import Searcher
+from retriever import Retriever, Settings
+from retriever.config import get_settings
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
-    """The app; pass ``searcher`` to serve an already-loaded index, else the index ``settings`` point at loads at start."""
+def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
+    """The app; pass ``retriever`` to serve an already-loaded index, else the index ``settings`` point at loads at start."""
     settings = settings or get_settings()
     app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loaded = searcher or Searcher.from_settings(settings)
+        loaded = retriever or Retriever.from_settings(settings)
         warm_up(loaded)
         slot = IndexSlot(loaded)
         pool = SearchPool(settings.search_threads, settings.queue_limit)
         app.state.slot, app.state.pool = slot, pool
-        app_metrics.passages.set_function(lambda: slot.searcher.manifest.passages)
-        app_metrics.documents.set_function(lambda: slot.searcher.manifest.documents)
+        app_metrics.passages.set_function(lambda: slot.retriever.manifest.passages)
+        app_metrics.documents.set_function(lambda: slot.retriever.manifest.documents)
         app_metrics.in_flight.set_function(lambda: pool.in_flight)
-        logger.info("serving index %s (%d passages)", loaded.backend.location, loaded.manifest.passages)
+        logger.info("serving index %s (%d passages)", loaded.location, loaded.manifest.passages)
         try:
             yield
         finally:

@@ -6,10 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retriever.expand import QueryPlan
-from retriever.manifest import Manifest
-from retriever.search import SearchHit
-from retriever.text import Language
+from retriever import Language, Manifest, QueryPlan, SearchHit
 
 Mode = Literal["hybrid", "dense", "lexical"]
 INDEX_FIELD = Field(..., description="Which index answered: its corpus hash and build time (changes with a reload).")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from retriever.errors import DataFileError
 from retriever.package_data import data_file
 
 DEFAULT_GAZETTEER = data_file("gazetteer.tsv")
@@ -94,12 +95,12 @@ class Gazetteer:
     def load(cls, path: Path = DEFAULT_GAZETTEER) -> Gazetteer:
         lines = path.read_text(encoding="utf-8").splitlines()
         if not lines or lines[0].split("\t") != _COLUMNS:
-            raise ValueError(f"{path}: the first row must be the header {' '.join(_COLUMNS)}")
+            raise DataFileError(f"{path}: the first row must be the header {' '.join(_COLUMNS)}")
         places = []
         for number, line in enumerate(lines[1:], start=2):
             cells = line.split("\t")
             if len(cells) != len(_COLUMNS) or not cells[0]:
-                raise ValueError(f"{path}:{number}: expected {len(_COLUMNS)} tab-separated columns and a name")
+                raise DataFileError(f"{path}:{number}: expected {len(_COLUMNS)} tab-separated columns and a name")
             name, level, parent, aliases, english, pinyin = cells
             places.append(Place(name, level, parent, _split(aliases), _split(english), pinyin))
         return cls(places)

@@ -1,7 +1,7 @@
 """Answering a question: the reader's span, its evidence sentence and passages, and a calibrated confidence.
 
 The confidence is the probability that the stated answer holds a gold answer, from a logistic model over the
-reader's own certainty and the evidence (fitted on held-out folds by ``scripts/train_reader.py``). Below
+reader's own certainty and the evidence (fitted on held-out folds by ``retriever calibrate reader``). Below
 ``answer_min_confidence`` no answer is stated: the evidence is returned alone.
 """
 
@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from retriever.answer_scoring import is_confident
 from retriever.answer_span import QuestionKind
 from retriever.expand import QueryPlan
 from retriever.highlight import mark_terms
@@ -26,6 +27,10 @@ CALIBRATION_FILE = data_file("reader", "confidence.json")
 
 @dataclass(frozen=True)
 class Answer:
+    """What /ask returns: the answer span (``None`` below the configured confidence), its calibrated ``confidence``,
+    the question's ``kind``, the ``sentence`` it was read from with the answer (or the question's terms) marked in
+    ``highlight``, the ``evidence`` passages and the query's expansion ``plan``."""
+
     answer: str | None
     confidence: float
     kind: QuestionKind
@@ -33,6 +38,11 @@ class Answer:
     highlight: str | None
     evidence: list[SearchHit]
     plan: QueryPlan
+
+    @property
+    def confident(self) -> bool:
+        """Whether the answer is stated with confidence (the /ask response's ``confident``)."""
+        return is_confident(self.answer, self.confidence)
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class Evidence:
 
 @lru_cache(maxsize=1)
 def calibration() -> dict[str, float]:
-    """Logistic-regression weights fitted by ``scripts/train_reader.py`` on the public question sets."""
+    """Logistic-regression weights fitted by ``retriever calibrate reader`` on the public question sets."""
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))["weights"]
 
 

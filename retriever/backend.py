@@ -1,7 +1,7 @@
-"""Where passages are stored and searched: the interface the searcher needs, and the choice of implementation.
+"""What the searcher needs of a loaded index, whichever engine holds it, and the candidate selection both share.
 
-The embedded backend (:mod:`retriever.embedded`, FAISS and the project's BM25 in an index directory) is the default;
-the Milvus backend (:mod:`retriever.milvus`) serves a Milvus collection instead, chosen by ``RETRIEVER_MILVUS_URI``.
+The embedded backend (:mod:`retriever.embedded`: FAISS and bm25s in an index directory) and the Milvus backend
+(:mod:`retriever.milvus`) implement :class:`SearchBackend`; :mod:`retriever.indexes` chooses between them.
 Chunking, repair, query expansion, fusion and answers are the same code above either.
 """
 
@@ -13,15 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
-from retriever.config import SearchMode, Settings
+from retriever.config import SearchMode
 from retriever.documents import Document, Passage
 from retriever.manifest import Manifest
-from retriever.store import MANIFEST
 from retriever.tokenize import Tokenizer
-
-
-class BackendUnavailable(RuntimeError):
-    """The index's store cannot answer right now (a Milvus server down or unreachable); the request may be retried."""
 
 
 @dataclass(frozen=True)
@@ -90,32 +85,3 @@ def union_in_order(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The ids of ``first`` then those of ``second`` not already seen, each once, in order."""
     ids = np.concatenate([first, second]).astype(np.int64)
     return ids[np.sort(np.unique(ids, return_index=True)[1])]
-
-
-def index_location(settings: Settings) -> str:
-    """Where ``settings`` keep the index, for messages."""
-    if settings.milvus_uri:
-        from retriever.milvus.collection import location
-
-        return location(settings)
-    return str(settings.index_dir)
-
-
-def index_exists(settings: Settings) -> bool:
-    """Whether a build has finished where ``settings`` point (it may still fail to load)."""
-    if settings.milvus_uri:
-        from retriever.milvus.collection import connect, live_generation
-
-        return live_generation(connect(settings), settings.milvus_collection) is not None
-    return (settings.index_dir / MANIFEST).is_file()
-
-
-def open_backend(settings: Settings) -> SearchBackend:
-    """The index ``settings`` point at: the Milvus collection when a Milvus URI is set, else ``index_dir``."""
-    if settings.milvus_uri:
-        from retriever.milvus.backend import MilvusBackend
-
-        return MilvusBackend.open(settings)
-    from retriever.embedded import EmbeddedBackend
-
-    return EmbeddedBackend.open(settings.index_dir, settings)

@@ -58,6 +58,7 @@ from typing import ClassVar
 
 import platformdirs
 
+from retriever.errors import DataFileError
 from retriever.package_data import data_file
 
 logger = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def cedict_path() -> Path:
         resource = resource.joinpath(part)
     path = Path(str(resource))
     if not path.is_file():
-        raise FileNotFoundError(f"{CEDICT_PACKAGE} no longer ships {'/'.join(CEDICT_FILE)}; expected at {path}")
+        raise DataFileError(f"{CEDICT_PACKAGE} no longer ships {'/'.join(CEDICT_FILE)}; expected at {path}")
     return path
 
 
@@ -240,7 +241,7 @@ def load_glossary(path: Path = GLOSSARY_FILE) -> dict[str, tuple[str, ...]]:
         english, _, chinese = line.partition("\t")
         terms = tuple(term.strip() for term in chinese.split("|") if term.strip())
         if not english.strip() or not terms:
-            raise ValueError(f"{path}: row {number} is not 'english<TAB>chinese|chinese…': {line!r}")
+            raise DataFileError(f"{path}: row {number} is not 'english<TAB>chinese|chinese…': {line!r}")
         glossary[" ".join(_words(english))] = terms
     return glossary
 

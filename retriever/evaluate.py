@@ -16,6 +16,7 @@ import numpy as np
 
 from retriever.answer_scoring import contains_gold, exact_match, f1, is_confident
 from retriever.documents import Document, Passage
+from retriever.errors import QuestionSetError
 from retriever.loader import iter_corpus
 from retriever.text import question_language
 
@@ -71,7 +72,7 @@ def load_seed_jsonl(path: Path) -> QuestionSet:
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{number}: not a seed question ({exc})") from exc
+            raise QuestionSetError(f"{path}:{number}: not a seed question ({exc})") from exc
     return QuestionSet(questions)
 
 
@@ -106,7 +107,7 @@ def _squad_set(data: dict[str, Any]) -> QuestionSet:
 def load_question_set(path: Path) -> QuestionSet:
     """Seed JSONL or SQuAD JSON, told apart by content."""
     if not path.is_file():
-        raise FileNotFoundError(f"question file not found: {path}")
+        raise QuestionSetError(f"question file not found: {path}")
     try:
         whole = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retriever.documents import Document
+from retriever.errors import CorpusNotFound
 from retriever.formats import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, UnreadableDocument, read_text
 from retriever.ingest import clean_document
 
@@ -25,7 +26,7 @@ class LoadReport:
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """The files of a supported format under ``corpus_dir``, in path order."""
     if not corpus_dir.is_dir():
-        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+        raise CorpusNotFound(f"corpus folder not found: {corpus_dir}")
     return sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
 
 

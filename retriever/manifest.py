@@ -8,14 +8,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retriever.errors import IndexLoadError
 from retriever.text import NORMALIZER_VERSION
 from retriever.tokenize import TOKENIZER_VERSION
 
 FORMAT_VERSION = 3
-
-
-class IndexLoadError(RuntimeError):
-    """An index (a directory or a Milvus collection) that is missing, damaged, or built for other settings."""
 
 
 @dataclass(frozen=True)

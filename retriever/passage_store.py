@@ -6,7 +6,6 @@ a rebuild compares to tell new, changed and unchanged documents apart.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import queue
 import sqlite3
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from retriever.documents import Document, Passage
+from retriever.documents import Document, Passage, content_hash
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -34,10 +33,6 @@ _DOCUMENT_COLUMNS = "doc_id, title, text, date, source"
 _INSERT_BATCH = 10_000
 CONNECTIONS = 8
 """Connections a loaded store keeps open: how many threads can read it at the same time."""
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def write_store(

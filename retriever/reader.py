@@ -1,6 +1,6 @@
 """The reader: picks the answer span among the candidates of the evidence sentences with a learned scorer.
 
-The scorer is a LightGBM ranker over ``span_features.FEATURES``, trained by ``scripts/train_reader.py`` on the
+The scorer is a LightGBM ranker over ``span_features.FEATURES``, trained by ``retriever calibrate reader`` on the
 public question sets (relevance: how close the span is to a gold answer, see ``reader_training.span_label``). It
 ships as an ONNX tree ensemble (``retriever/data/reader/span_scorer.onnx``) and loads offline.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from retriever.errors import DataFileError
 from retriever.package_data import data_file
 from retriever.span_features import FEATURES, KINDS, EvidenceSentence, QuestionView, Span, candidates
 
@@ -65,7 +66,7 @@ class SpanScorer:
         self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         metadata = self._session.get_modelmeta().custom_metadata_map
         if tuple(json.loads(metadata.get(FEATURES_METADATA, "[]"))) != FEATURES:
-            raise ValueError("the span scorer was trained on other features: run scripts/train_reader.py")
+            raise DataFileError("the span scorer was trained on other features: run `retriever calibrate reader`")
         self._input = self._session.get_inputs()[0].name
 
     @classmethod

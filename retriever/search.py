@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from retriever.aliases import default_gazetteer
 from retriever.answer_span import classify_question, extract_answer
-from retriever.backend import LexicalQuery, SearchBackend, open_backend
+from retriever.backend import LexicalQuery, SearchBackend
 from retriever.config import SearchMode, Settings
 from retriever.dedup import near_duplicate, shingles
 from retriever.documents import Document, Passage
 from retriever.embed import Encoder, load_reranker
-from retriever.embedded import EmbeddedBackend
 from retriever.expand import QueryExpander, QueryPlan
 from retriever.fusion import rrf_fusion, weighted_fusion
 from retriever.highlight import best_sentence, mark_terms
+from retriever.indexes import open_index
 from retriever.manifest import Manifest
 from retriever.segment import matching_text
 from retriever.text import Language, join_lines
@@ -29,7 +28,9 @@ MIN_HIGHLIGHT_TERM_CHARS = 2
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A ranked passage with the scores that placed it there."""
+    """A ranked passage with the scores that placed it there: ``text`` is the passage as displayed (hard line
+    breaks joined), ``sentence`` the sentence that best covers the query and ``highlight`` that sentence with the
+    query's terms marked."""
 
     passage: Passage
     document: Document
@@ -39,6 +40,26 @@ class SearchHit:
     lexical_score: float
     highlight: str
     sentence: str
+
+    @property
+    def passage_id(self) -> str:
+        return self.passage.passage_id
+
+    @property
+    def doc_id(self) -> str:
+        return self.document.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.document.title
+
+    @property
+    def date(self) -> str | None:
+        return self.document.date
+
+    @property
+    def source(self) -> str | None:
+        return self.document.source
 
 
 class CandidatePassages:
@@ -83,16 +104,9 @@ class Searcher:
         self.expander = QueryExpander(default_gazetteer().with_aliases(backend.aliases), settings.translate_queries)
 
     @classmethod
-    def open(cls, index_dir: Path, settings: Settings, encoder: Encoder | None = None) -> Searcher:
-        """Load the index directory ``index_dir``, refusing it before any heavy loading if it does not match
-        ``settings``."""
-        backend = EmbeddedBackend.open(index_dir, settings)
-        return cls(backend, encoder or Encoder.from_settings(settings), settings)
-
-    @classmethod
     def from_settings(cls, settings: Settings, encoder: Encoder | None = None) -> Searcher:
         """Open the index ``settings`` point at: the Milvus collection when a Milvus URI is set, else ``index_dir``."""
-        backend = open_backend(settings)
+        backend = open_index(settings)
         return cls(backend, encoder or Encoder.from_settings(settings), settings)
 
     @property

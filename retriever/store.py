@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import faiss
 
 from retriever.dense import read_dense, write_dense
 from retriever.documents import Document, Passage
+from retriever.errors import IndexLoadError
 from retriever.lexical import LexicalIndex
-from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
+from retriever.manifest import FORMAT_VERSION, Manifest
 from retriever.passage_store import PassageStore, write_store
 from retriever.tokenize import Tokenizer
 
@@ -49,15 +49,6 @@ class IndexData:
     dense: faiss.Index
     lexical: LexicalIndex
     aliases: list[tuple[str, str]] = field(default_factory=list)
-
-
-def corpus_hash(documents: Iterable[Document]) -> str:
-    """A content hash of the corpus: changes when any document id or text changes."""
-    digest = hashlib.sha256()
-    for document in sorted(documents, key=lambda d: d.doc_id):
-        digest.update(document.doc_id.encode())
-        digest.update(hashlib.sha256(document.text.encode()).digest())
-    return digest.hexdigest()
 
 
 def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> None:
@@ -95,7 +86,7 @@ def replace_directory(staging: Path, out_dir: Path) -> None:
 def read_manifest(index_dir: Path) -> Manifest:
     path = index_dir / MANIFEST
     if not path.is_file():
-        raise IndexLoadError(f"no index at {index_dir} (missing {MANIFEST}); build one with `make index`")
+        raise IndexLoadError(f"no index at {index_dir} (missing {MANIFEST}); build one with `retriever build --index {index_dir}`")
     try:
         manifest = Manifest(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:

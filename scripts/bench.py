@@ -430,7 +430,7 @@ def sample_searcher(corpus: Path, index_dir: Path, settings: Settings, encoder: 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark index build, query latency and server memory.")
-    parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / "data" / "corpus", help="folder of articles")
+    parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / "retriever" / "data" / "corpus", help="folder of articles")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is reported")
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer requests, build the corpus alone")
     parser.add_argument("--port", type=int, help="server port on 127.0.0.1 (default: a free one)")

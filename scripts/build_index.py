@@ -1,8 +1,8 @@
-"""Build a search index: `python scripts/build_index.py --help`."""
+"""Build or update a search index: `retriever build` (`python scripts/build_index.py --help`)."""
 
 import sys
 
-from retriever.cli import build_main
+from retriever.cli import main
 
 if __name__ == "__main__":
-    sys.exit(build_main())
+    sys.exit(main(["build", *sys.argv[1:]]))

@@ -1,8 +1,8 @@
-"""Evaluate a question set: `python scripts/evaluate.py --help`."""
+"""Evaluate retrieval (and answers) on a question set: `retriever evaluate` (`python scripts/evaluate.py --help`)."""
 
 import sys
 
-from retriever.cli import evaluate_main
+from retriever.cli import main
 
 if __name__ == "__main__":
-    sys.exit(evaluate_main())
+    sys.exit(main(["evaluate", *sys.argv[1:]]))

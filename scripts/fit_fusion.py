@@ -1,8 +1,8 @@
-"""Fit weighted fusion's dense weight per question language: `python scripts/fit_fusion.py --help`."""
+"""Fit the fusion weights: `retriever calibrate fusion` (`python scripts/fit_fusion.py --help`)."""
 
 import sys
 
-from retriever.cli import fit_fusion_main
+from retriever.cli import main
 
 if __name__ == "__main__":
-    sys.exit(fit_fusion_main())
+    sys.exit(main(["calibrate", "fusion", *sys.argv[1:]]))

@@ -27,7 +27,7 @@ from retriever.paragraphs import ends_sentence
 from retriever.segment import classify, matching_text, paragraph_spans, sentence_spans
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
+CORPUS_DIR = PROJECT_ROOT / "retriever" / "data" / "corpus"
 CMRC_FILE = PROJECT_ROOT / "data" / "eval" / "cmrc2018_trial.json"
 MIN_SENTENCE_CHARS = 10
 MAX_SENTENCE_CHARS = 160

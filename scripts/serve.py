@@ -1,8 +1,8 @@
-"""Serve the search API: `python scripts/serve.py --help`."""
+"""Serve the search API: `retriever serve` (`python scripts/serve.py --help`)."""
 
 import sys
 
-from retriever.cli import serve_main
+from retriever.cli import main
 
 if __name__ == "__main__":
-    sys.exit(serve_main())
+    sys.exit(main(["serve", *sys.argv[1:]]))

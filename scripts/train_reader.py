@@ -1,8 +1,8 @@
-"""Train the answer span scorer and its confidence: `python scripts/train_reader.py --help`."""
+"""Train the answer reader and its confidence: `retriever calibrate reader` (`python scripts/train_reader.py --help`)."""
 
 import sys
 
-from retriever.cli import train_reader_main
+from retriever.cli import main
 
 if __name__ == "__main__":
-    sys.exit(train_reader_main())
+    sys.exit(main(["calibrate", "reader", *sys.argv[1:]]))

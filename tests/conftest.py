@@ -13,7 +13,8 @@ from retriever.loader import iter_corpus
 from retriever.search import Searcher
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CORPUS = PROJECT_ROOT / "data" / "corpus"
+SAMPLE_CORPUS = PROJECT_ROOT / "retriever" / "data" / "corpus"
+EVAL_DIR = PROJECT_ROOT / "data" / "eval"
 
 
 @pytest.fixture(scope="session")
@@ -35,4 +36,9 @@ def sample_index(settings: Settings, encoder: Encoder) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(sample_index: Path, settings: Settings, encoder: Encoder) -> Searcher:
-    return Searcher.open(sample_index, settings, encoder)
+    return open_searcher(sample_index, settings, encoder)
+
+
+def open_searcher(index_dir: Path, settings: Settings, encoder: Encoder) -> Searcher:
+    """A searcher over the index directory ``index_dir``, with ``settings`` otherwise."""
+    return Searcher.from_settings(settings.model_copy(update={"index_dir": index_dir}), encoder)

@@ -10,7 +10,7 @@ import pytest
 
 from retriever.aliases import DEFAULT_GAZETTEER, Gazetteer, mine_abbreviations
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 INNER_MONGOLIA_PREFECTURES = {
     "呼和浩特市",
     "包头市",

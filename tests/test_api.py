@@ -2,13 +2,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from retriever import Retriever
 
 TUMED_QUESTION = "土默特右旗有多少户贫困户脱贫？"
 
 
 @pytest.fixture(scope="module")
 def client(searcher, settings):
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+    with TestClient(create_app(settings, retriever=Retriever(searcher))) as client:
         yield client
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from retriever.boilerplate import split_lines, strip_boilerplate
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 WEB_PAGES = {
     "001": ("附件下载", "鄂尔多斯市人大", "锡林郭勒盟苏尼特左旗", "党的十九大提出"),
     "002": ("Copyright", "版权所有", "备案号", "站长统计", "联系QQ", "邮箱地址"),

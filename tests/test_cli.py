@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from retriever.cli import build_main, evaluate_main, fit_fusion_main, train_reader_main
+from retriever.cli import main
 
-from .conftest import SAMPLE_CORPUS
+from .conftest import EVAL_DIR
 
 
 def test_build_script_indexes_a_folder_and_reports_skips(tmp_path, capsys):
@@ -15,14 +15,14 @@ def test_build_script_indexes_a_folder_and_reports_skips(tmp_path, capsys):
     (corpus / "empty.txt").write_text("  \n", encoding="utf-8")
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 4)
     out = tmp_path / "index"
-    assert build_main(["--corpus", str(corpus), "--out", str(out)]) == 0
+    assert main(["build", "--corpus", str(corpus), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "indexed 1 documents" in printed and "skipped 2 file(s)" in printed
     assert json.loads((out / "manifest.json").read_text())["documents"] == 1
 
 
 def test_build_script_fails_with_one_line_on_a_missing_corpus(tmp_path, capsys):
-    assert build_main(["--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    assert main(["build", "--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: corpus folder not found") and err.count("\n") == 1
 
@@ -55,7 +55,7 @@ def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys
     )
     out, per_question = tmp_path / "figures.json", tmp_path / "questions.jsonl"
     args = ["--questions", str(questions), "--index", str(sample_index), "--json", str(out)]
-    assert evaluate_main([*args, "--answers", "--per-question", str(per_question)]) == 0
+    assert main(["evaluate", *args, "--answers", "--per-question", str(per_question)]) == 0
     figures = json.loads(out.read_text())
     assert figures["n"] == 2
     assert set(figures) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "by_tag", "ms_p50", "ms_p95", "ms_p99"}
@@ -68,15 +68,15 @@ def test_evaluate_script_writes_the_contract_json(tmp_path, sample_index, capsys
     assert all(set(row) == {"id", "rank", "ms", "answer", "confidence"} and row["ms"] > 0 for row in rows)
     assert rows[0]["rank"] == 1 and rows[0]["answer"] == "3906户"
 
-    assert evaluate_main([*args, "--per-question", str(per_question)]) == 0
+    assert main(["evaluate", *args, "--per-question", str(per_question)]) == 0
     assert set(json.loads(per_question.read_text(encoding="utf-8").splitlines()[0])) == {"id", "rank", "ms"}
     assert "answer_em" not in json.loads(out.read_text())
 
 
 def test_evaluate_refuses_chunk_override_on_an_existing_index(sample_index, capsys):
-    questions = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    questions = EVAL_DIR / "seed_questions.jsonl"
     args = ["--questions", str(questions), "--index", str(sample_index), "--chunk-max-chars", "200"]
-    assert evaluate_main(args) == 2
+    assert main(["evaluate", *args]) == 2
     assert "--chunk-max-chars and --distractors apply when building" in capsys.readouterr().err
 
 
@@ -92,7 +92,7 @@ def test_build_survives_an_adversarial_folder_and_says_what_it_skipped(tmp_path,
     (corpus / "huge.txt").write_bytes(("很长的文件。" * 1_200_000).encode())  # about 21 MB
     (corpus / "fake.pdf").write_bytes(b"not a pdf")
     out = tmp_path / "index"
-    assert build_main(["--corpus", str(corpus), "--out", str(out)]) == 0
+    assert main(["build", "--corpus", str(corpus), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "indexed 4 documents" in printed
     assert "skipped 4 file(s)" in printed
@@ -111,15 +111,15 @@ def test_build_script_writes_milvus_when_a_uri_is_set(tmp_path, capsys, monkeypa
     corpus.mkdir()
     (corpus / "a.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户。", encoding="utf-8")
     monkeypatch.setenv("RETRIEVER_MILVUS_URI", str(tmp_path / "milvus.db"))
-    assert build_main(["--corpus", str(corpus)]) == 0
+    assert main(["build", "--corpus", str(corpus)]) == 0
     assert "documents: 1 new, 0 changed, 0 removed, 0 unchanged" in capsys.readouterr().out
     (corpus / "b.txt").write_text("宝顶村硬化了7.7公里村组道路。", encoding="utf-8")
-    assert build_main(["--corpus", str(corpus)]) == 0
+    assert main(["build", "--corpus", str(corpus)]) == 0
     printed = capsys.readouterr().out
     assert "indexed 2 documents" in printed and "1 new, 0 changed, 0 removed, 1 unchanged" in printed
     assert "milvus" in printed and "collection retriever" in printed
-    assert build_main(["--corpus", str(corpus), "--out", str(tmp_path / "index")]) == 2
-    assert capsys.readouterr().err.startswith("error: --out names an index directory")
+    assert main(["build", "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
+    assert "→ " + str(tmp_path / "index") in capsys.readouterr().out, "an explicit directory wins over the URI"
 
 
 def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_path, capsys):
@@ -127,12 +127,12 @@ def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_p
     from retriever.reader import CONFIDENCE_FEATURES, SpanScorer
     from retriever.span_features import FEATURES
 
-    cmrc = json.loads((SAMPLE_CORPUS.parent / "eval" / "cmrc2018_trial.json").read_text(encoding="utf-8"))
+    cmrc = json.loads((EVAL_DIR / "cmrc2018_trial.json").read_text(encoding="utf-8"))
     small = tmp_path / "small.json"
     small.write_text(json.dumps({"version": "small", "data": cmrc["data"][:10]}, ensure_ascii=False), encoding="utf-8")
-    seed = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    seed = EVAL_DIR / "seed_questions.jsonl"
     out = tmp_path / "reader"
-    assert train_reader_main(["--questions", str(seed), str(small), "--out", str(out)]) == 0
+    assert main(["calibrate", "reader", "--questions", str(seed), str(small), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "small.json (cross-validated" in printed and "seed_questions.jsonl (cross-validated" in printed
 
@@ -150,9 +150,9 @@ def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_p
 def test_fit_fusion_reports_cross_validated_figures_and_writes_weights_that_load(tmp_path, capsys):
     from retriever.config import fitted_fusion_alpha
 
-    seed = SAMPLE_CORPUS.parent / "eval" / "seed_questions.jsonl"
+    seed = EVAL_DIR / "seed_questions.jsonl"
     out = tmp_path / "fusion.json"
-    assert fit_fusion_main(["--questions", str(seed), "--out", str(out)]) == 0
+    assert main(["calibrate", "fusion", "--questions", str(seed), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "seed_questions.jsonl (en)" in printed and "seed_questions.jsonl (zh)" in printed
     fitted = json.loads(out.read_text(encoding="utf-8"))
@@ -160,3 +160,42 @@ def test_fit_fusion_reports_cross_validated_figures_and_writes_weights_that_load
     for figures in fitted["cross_validated"].values():
         assert {"n", "hit@1", "mrr@10", "in_sample_hit@1", "in_sample_mrr@10", "fold_alphas"} <= set(figures)
     assert 0 <= fitted_fusion_alpha("en") <= 1
+
+
+def test_search_and_ask_print_passages_and_the_answer(sample_index, capsys):
+    assert main(["search", "--index", str(sample_index), "土右旗有多少户未脱贫人口全部脱贫？", "-k", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("1. [") and "268户590人" in printed
+
+    assert main(["search", "--index", str(sample_index), "阿拉善盟 脱贫户", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert len(results) == 5
+    assert {"passage_id", "doc_id", "title", "date", "source", "score", "text", "sentence"} == set(results[0])
+
+    assert main(["ask", "--index", str(sample_index), "土右旗有多少户未脱贫人口全部脱贫？", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["answer"] == "268户" and 0 < answer["confidence"] <= 1 and "268户" in answer["sentence"]
+    assert len(answer["evidence"]) == 3
+
+
+def test_usage_errors_are_one_line_and_status_2(sample_index, tmp_path, capsys):
+    assert main(["search", "--index", str(sample_index), "   "]) == 2
+    assert capsys.readouterr().err == "error: the query is empty\n"
+    assert main(["ask", "--index", str(tmp_path / "none"), "问题"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no index at {tmp_path / 'none'}")
+    assert main(["build", "--index", str(tmp_path / "a"), "--out", str(tmp_path / "b")]) == 2
+    assert "give one" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_status:
+        main(["calibrate"])
+    assert exit_status.value.code == 2
+
+
+def test_default_log_level_keeps_libraries_quiet(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("阿拉善盟现有建档立卡脱贫户3906户。", encoding="utf-8")
+    assert main(["build", "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
+    logged = [line for line in capsys.readouterr().err.splitlines() if line.startswith(("DEBUG", "INFO", "WARNING"))]
+    assert logged and all(line.split()[1].startswith("retriever.") for line in logged), logged
+    assert main(["-q", "build", "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
+    assert not [line for line in capsys.readouterr().err.splitlines() if line.startswith(("DEBUG", "INFO"))]

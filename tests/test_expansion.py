@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from retriever import Retriever
 from retriever.aliases import default_gazetteer
 from retriever.expand import QueryExpander, written_as_is
 from retriever.lexical import LexicalIndex
@@ -16,7 +17,7 @@ from retriever.tokenize import Tokenizer
 
 @pytest.fixture(scope="module")
 def client(searcher, settings):
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+    with TestClient(create_app(settings, retriever=Retriever(searcher))) as client:
         yield client
 
 

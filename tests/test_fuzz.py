@@ -11,6 +11,7 @@ from schemathesis.generation import GenerationMode
 
 from api.local_server import running_server
 from api.main import create_app
+from retriever import Retriever
 from retriever.config import Settings
 
 EXAMPLES_PER_CASE = 30
@@ -27,7 +28,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def base_url(settings, searcher):
-    with running_server(create_app(settings, searcher=searcher)) as url:
+    with running_server(create_app(settings, retriever=Retriever(searcher))) as url:
         yield url
 
 

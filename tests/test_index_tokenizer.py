@@ -8,6 +8,7 @@ from retriever.config import Settings
 from retriever.documents import Document
 from retriever.embed import Encoder
 from retriever.search import Searcher
+from tests.conftest import open_searcher
 
 PASTURE = Document(
     "pasture", "阿荣达赉苏木", "阿荣达赉苏木位于旗北部。阿达苏木的牧民今年增收，阿达苏木还建了新学校。"
@@ -19,7 +20,7 @@ VILLAGE = Document(
 
 def _open(documents: list[Document], out_dir: Path, settings: Settings, encoder: Encoder) -> Searcher:
     build_index(documents, out_dir, settings, encoder, show_progress=False)
-    return Searcher.open(out_dir, settings, encoder)
+    return open_searcher(out_dir, settings, encoder)
 
 
 def test_another_index_does_not_change_how_the_first_tokenises(tmp_path, settings, encoder):
@@ -31,7 +32,7 @@ def test_another_index_does_not_change_how_the_first_tokenises(tmp_path, setting
     assert "阿达苏木" in tokens_before and "赉斯嘎查" not in tokens_before
 
     second = _open([VILLAGE], tmp_path / "second", settings, encoder)
-    reloaded = Searcher.open(tmp_path / "second", settings, encoder)
+    reloaded = open_searcher(tmp_path / "second", settings, encoder)
     for other in (second, reloaded):
         assert other.backend.aliases == [("赉斯嘎查", "赉格斯台嘎查")]
         assert "赉斯嘎查" in other.backend.tokenizer.tokenize(query)

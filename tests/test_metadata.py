@@ -9,7 +9,7 @@ import pytest
 from retriever.boilerplate import split_lines, strip_boilerplate
 from retriever.metadata import Metadata, extract_metadata
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 EXPECTED = {
     "001": Metadata("人大阿拉善盟工委:加大监督力度 提高脱贫质量", "2021-01-15T20:37", None),
     "002": Metadata("半年两赴扎旗扶贫点 陈一新:打赢脱贫攻坚战还", "2019-10-30T17:53", None),

@@ -16,9 +16,10 @@ from pydantic import SecretStr
 from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
-from retriever.backend import BackendUnavailable, index_exists
+from retriever import Retriever
+from retriever.errors import BackendUnavailable, IndexLoadError
+from retriever.indexes import index_exists
 from retriever.loader import iter_corpus
-from retriever.manifest import IndexLoadError
 from retriever.search import Searcher
 from tests.conftest import SAMPLE_CORPUS
 
@@ -145,8 +146,8 @@ def test_the_api_serves_from_milvus_with_the_same_shapes(
     milvus_settings, milvus_searcher, searcher, settings, documents
 ):
     with (
-        TestClient(create_app(milvus_settings, searcher=milvus_searcher)) as milvus_client,
-        TestClient(create_app(settings, searcher=searcher)) as embedded_client,
+        TestClient(create_app(milvus_settings, retriever=Retriever(milvus_searcher))) as milvus_client,
+        TestClient(create_app(settings, retriever=Retriever(searcher))) as embedded_client,
     ):
         health = milvus_client.get("/health").json()
         assert health["index_dir"].startswith("milvus ")
@@ -173,7 +174,7 @@ def test_searches_during_alias_swaps_never_fail_or_mix_generations(milvus_settin
     settings = milvus_settings.model_copy(update={"milvus_collection": "swaps"})
     parts = [documents[:2], documents[2:4]]
     build_milvus(parts[0], settings, encoder, full=True, show_progress=False)
-    app = create_app(settings, searcher=Searcher.from_settings(settings, encoder))
+    app = create_app(settings, retriever=Retriever.from_settings(settings, encoder))
     responses: list[httpx.Response] = []
     documents_of: dict[str, set[str]] = {}
     swaps_done = threading.Event()
@@ -220,7 +221,7 @@ def test_an_unreachable_milvus_is_one_clear_error(settings):
 def test_a_milvus_that_stops_answering_gets_503_not_500(milvus_settings, milvus_searcher, encoder):
     client = MilvusClient(uri=milvus_settings.milvus_uri)
     backend = MilvusBackend(client, milvus_searcher.backend.collection, milvus_settings)
-    with TestClient(create_app(milvus_settings, searcher=Searcher(backend, encoder, milvus_settings))) as http:
+    with TestClient(create_app(milvus_settings, retriever=Retriever(Searcher(backend, encoder, milvus_settings)))) as http:
         client.close()
         response = http.post("/search", json={"query": "脱贫", "top_k": 3})
     assert response.status_code == 503

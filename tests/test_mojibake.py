@@ -9,7 +9,7 @@ import pytest
 
 from retriever.mojibake import mojibake_score, repair_mojibake
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 GARBLED = CORPUS / "000_e549fdcf45b4778b.txt"
 CLEAN = sorted(CORPUS.glob("00[1-4]_*.txt"))
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.local_server import CHROMIUM, CHROMIUM_ARGS, running_server
 from api.main import create_app
 from api.routers.page import STATIC_DIR
+from retriever import Retriever
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
@@ -24,7 +25,7 @@ ZH_QUESTION = "土默特右旗有多少户贫困户脱贫？"
 
 @pytest.fixture(scope="module")
 def client(searcher, settings):
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+    with TestClient(create_app(settings, retriever=Retriever(searcher))) as client:
         yield client
 
 
@@ -66,7 +67,7 @@ def _browser_unavailable() -> str | None:
 
 @pytest.fixture(scope="module")
 def base_url(searcher, settings):
-    with running_server(create_app(settings, searcher=searcher)) as url:
+    with running_server(create_app(settings, retriever=Retriever(searcher))) as url:
         yield url
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from retriever.mojibake import repair_mojibake
 from retriever.paragraphs import column_width, ends_sentence, reconstruct_paragraphs
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 
 
 def test_sentence_ends_allow_closing_quotes():

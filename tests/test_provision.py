@@ -72,7 +72,7 @@ def _english_sentences() -> list[str]:
 
 def _chinese_sentences() -> list[str]:
     sentences = []
-    for path in sorted((PROJECT_ROOT / "data" / "corpus").glob("*.txt")):
+    for path in sorted((PROJECT_ROOT / "retriever" / "data" / "corpus").glob("*.txt")):
         for piece in re.split(r"(?<=[。！？])", path.read_text(encoding="utf-8")):
             piece = piece.strip()
             if 8 <= len(piece) <= 200:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from retriever.build import cached_index
 from retriever.evaluate import evaluate, load_question_set
+from retriever.indexes import cached_index
 from retriever.loader import iter_corpus
 from retriever.search import Searcher
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def run(questions, documents, settings, encoder, mode="hybrid"):
-    searcher = Searcher.open(cached_index(documents, settings, encoder), settings, encoder)
+    searcher = Searcher.from_settings(cached_index(documents, settings, encoder), encoder)
     return evaluate(questions, lambda q, depth: [h.passage for h in searcher.search(q, depth, mode)])
 
 

@@ -6,8 +6,8 @@ import torch
 from sentence_transformers import CrossEncoder
 
 from retriever.embed import resolve_model
-from retriever.search import Searcher
 from retriever.segment import matching_text
+from tests.conftest import open_searcher
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def reranker_dir(tmp_path_factory, encoder, settings):
 
 def test_reranker_orders_the_top_passages_by_its_scores(sample_index, settings, encoder, reranker_dir):
     reranking = settings.model_copy(update={"reranker": str(reranker_dir), "rerank_depth": 8})
-    searcher = Searcher.open(sample_index, reranking, encoder)
+    searcher = open_searcher(sample_index, reranking, encoder)
     query = "阿拉善盟现有建档立卡脱贫户多少户？"
     hits = searcher.search(query, top_k=5)
     expected = CrossEncoder(str(reranker_dir), device="cpu").predict(
@@ -38,4 +38,4 @@ def test_reranker_orders_the_top_passages_by_its_scores(sample_index, settings, 
 def test_a_missing_reranker_is_a_clear_error(sample_index, settings, encoder, tmp_path):
     missing = settings.model_copy(update={"reranker": str(tmp_path / "no-such-model")})
     with pytest.raises(RuntimeError, match="cannot load reranker"):
-        Searcher.open(sample_index, missing, encoder)
+        open_searcher(sample_index, missing, encoder)

@@ -6,7 +6,7 @@ from retriever.documents import Document
 from retriever.loader import iter_corpus
 from retriever.segment import chunk_document, chunk_spans, classify, paragraph_spans, sentence_spans
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 
 
 def test_blank_lines_separate_paragraphs_and_hard_wraps_stay_inside():

@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
+from retriever import Retriever
 from retriever.build import build_index
 from retriever.loader import iter_corpus
-from retriever.search import Searcher
 from retriever.store import DENSE_FILE, read_manifest, replace_directory
-from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS
+from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS, open_searcher
 
 TOKEN = "test-admin-token"
 QUERY = {"query": "脱贫攻坚 成效", "top_k": 5}
@@ -56,8 +56,8 @@ def live_settings(tmp_path, settings, two_indexes):
 
 @pytest.fixture
 def live_client(live_settings, encoder):
-    searcher = Searcher.open(live_settings.index_dir, live_settings, encoder)
-    with TestClient(create_app(live_settings, searcher=searcher)) as client:
+    searcher = open_searcher(live_settings.index_dir, live_settings, encoder)
+    with TestClient(create_app(live_settings, retriever=Retriever(searcher))) as client:
         yield client
 
 
@@ -69,7 +69,7 @@ def reload(client, token: str | None = TOKEN):
 def test_searches_during_repeated_swaps_never_fail_or_mix_indexes(live_settings, two_indexes, encoder):
     first, second = two_indexes
     documents_of = {index_version(read_manifest(path)): ids for path, ids in two_indexes.items()}
-    app = create_app(live_settings, searcher=Searcher.open(live_settings.index_dir, live_settings, encoder))
+    app = create_app(live_settings, retriever=Retriever.from_settings(live_settings, encoder))
     responses: list[httpx.Response] = []
     with running_server(app) as base_url:
 
@@ -104,7 +104,7 @@ def test_reload_needs_the_token(live_client):
 
 
 def test_admin_is_disabled_without_a_configured_token(settings, searcher):
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+    with TestClient(create_app(settings, retriever=Retriever(searcher))) as client:
         response = reload(client)
     assert response.status_code == 403
     assert "RETRIEVER_ADMIN_TOKEN" in response.json()["error"]["message"]
@@ -168,7 +168,7 @@ def test_a_damaged_index_stops_start_up_with_one_line(tmp_path, two_indexes):
 def test_a_full_queue_answers_503_with_retry_after(settings, searcher):
     tight = settings.model_copy(update={"search_threads": 1, "queue_limit": 0})
     release = threading.Event()
-    with TestClient(create_app(tight, searcher=searcher)) as client:
+    with TestClient(create_app(tight, retriever=Retriever(searcher))) as client:
         pool = client.app.state.pool
         blocker = client.portal.start_task_soon(pool.run, release.wait)
         try:
@@ -185,7 +185,7 @@ def test_a_full_queue_answers_503_with_retry_after(settings, searcher):
 
 @pytest.fixture(scope="module")
 def client(settings, searcher):
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+    with TestClient(create_app(settings, retriever=Retriever(searcher))) as client:
         yield client
 
 
@@ -243,6 +243,6 @@ def test_cors_is_closed_by_default_and_opens_to_configured_origins(client, setti
     preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
     assert "access-control-allow-origin" not in client.options("/search", headers=preflight).headers
     opened = settings.model_copy(update={"cors_origins": ["https://example.org"]})
-    with TestClient(create_app(opened, searcher=searcher)) as open_client:
+    with TestClient(create_app(opened, retriever=Retriever(searcher))) as open_client:
         response = open_client.options("/search", headers=preflight)
     assert response.headers["access-control-allow-origin"] == "https://example.org"

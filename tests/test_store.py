@@ -6,11 +6,11 @@ import pytest
 
 from retriever.build import build_index
 from retriever.documents import Document
-from retriever.manifest import IndexLoadError
+from retriever.errors import IndexLoadError
 from retriever.passage_store import content_hash
-from retriever.search import Searcher
 from retriever.segment import matching_text
 from retriever.store import MANIFEST, STORE_FILE, load_index, read_manifest
+from tests.conftest import open_searcher
 
 DOCUMENTS = [
     Document("a", "包头", "包头市土右旗268户590人未脱贫人口已全部脱贫退出。\n\n固阳县召开政法队伍培训会。"),
@@ -36,7 +36,7 @@ def test_round_trip_keeps_passages_vectors_and_rankings(tiny_index, settings, en
     assert data.dense.ntotal == 2 and data.dense.d == encoder.dim
     manifest = read_manifest(tiny_index)
     assert (manifest.model, manifest.passages, manifest.documents) == (settings.model, 2, 2)
-    searcher = Searcher.open(tiny_index, settings, encoder)
+    searcher = open_searcher(tiny_index, settings, encoder)
     for mode in ("hybrid", "dense", "lexical"):
         assert searcher.search("阿拉善盟有多少脱贫户？", 1, mode)[0].passage.passage_id == "b#0"
 
@@ -60,7 +60,7 @@ def test_index_built_with_another_model_is_refused(tiny_index, settings, encoder
     manifest["model"] = "someone/other-model"
     (tiny_index / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexLoadError, match="built with model 'someone/other-model'"):
-        Searcher.open(tiny_index, settings, encoder)
+        open_searcher(tiny_index, settings, encoder)
 
 
 def test_missing_and_damaged_indexes_say_what_is_wrong(tmp_path, tiny_index):

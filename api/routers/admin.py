@@ -11,8 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import get_app_settings
 from api.schemas import ErrorResponse, ReloadResponse, index_version
-from retriever.config import Settings
-from retriever.manifest import IndexLoadError
+from retriever import IndexLoadError, Settings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 _bearer = HTTPBearer(auto_error=False)
@@ -42,12 +41,12 @@ def require_admin(
 async def reload_index(request: Request, settings: Annotated[Settings, Depends(get_app_settings)]) -> ReloadResponse:
     """Load the index directory again (after a rebuild) and swap it in without dropping a request."""
     try:
-        searcher, seconds = await run_in_threadpool(request.app.state.slot.reload, settings)
+        retriever, seconds = await run_in_threadpool(request.app.state.slot.reload, settings)
     except IndexLoadError as exc:
         request.app.state.metrics.reloads.labels("failed").inc()
         raise HTTPException(409, f"reload failed, still serving the previous index: {exc}") from exc
     request.app.state.metrics.reloads.labels("ok").inc()
-    manifest = searcher.manifest
+    manifest = retriever.manifest
     return ReloadResponse(
         status="reloaded",
         index=index_version(manifest),

@@ -7,13 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.dependencies import checked_text, get_pool, get_searcher
+from api.dependencies import checked_text, get_pool, get_retriever
 from api.openapi import ERROR_RESPONSES
 from api.pool import SearchPool
 from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult, index_version
-from retriever.answer import answer_question
-from retriever.answer_scoring import is_confident
-from retriever.search import Searcher
+from retriever import Retriever
 
 router = APIRouter(tags=["ask"])
 
@@ -21,19 +19,19 @@ router = APIRouter(tags=["ask"])
 @router.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
 async def ask(
     request: AskRequest,
-    searcher: Annotated[Searcher, Depends(get_searcher)],
+    retriever: Annotated[Retriever, Depends(get_retriever)],
     pool: Annotated[SearchPool, Depends(get_pool)],
 ) -> AskResponse:
     started = time.perf_counter()
-    question = checked_text(request.question, searcher.settings, "question")
-    answer = await pool.run(answer_question, searcher, question)
+    question = checked_text(request.question, retriever.settings, "question")
+    answer = await pool.run(retriever.ask, question)
     return AskResponse(
         question=question,
-        index=index_version(searcher.manifest),
+        index=index_version(retriever.manifest),
         kind=answer.kind,
         answer=answer.answer,
         confidence=answer.confidence,
-        confident=is_confident(answer.answer, answer.confidence),
+        confident=answer.confident,
         sentence=answer.sentence,
         expansion=QueryExpansion.from_plan(answer.plan),
         highlight=answer.highlight,

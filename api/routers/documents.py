@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from api.dependencies import get_searcher
+from api.dependencies import get_retriever
 from api.schemas import DocumentResponse, ErrorResponse, PassageOut
-from retriever.search import Searcher
+from retriever import Retriever
 
 router = APIRouter(tags=["documents"])
 
@@ -18,8 +18,8 @@ router = APIRouter(tags=["documents"])
     response_model=DocumentResponse,
     responses={404: {"model": ErrorResponse, "description": "No document with this id in the index."}},
 )
-async def get_document(doc_id: str, searcher: Annotated[Searcher, Depends(get_searcher)]) -> DocumentResponse:
-    document = searcher.document(doc_id)
+async def get_document(doc_id: str, retriever: Annotated[Retriever, Depends(get_retriever)]) -> DocumentResponse:
+    document = retriever.document(doc_id)
     if document is None:
         raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in the index")
     return DocumentResponse(
@@ -30,6 +30,6 @@ async def get_document(doc_id: str, searcher: Annotated[Searcher, Depends(get_se
         text=document.text,
         passages=[
             PassageOut(passage_id=p.passage_id, position=p.position, start=p.start, end=p.end, text=p.text)
-            for p in searcher.passages_of(doc_id)
+            for p in retriever.passages_of(doc_id)
         ],
     )

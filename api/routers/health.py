@@ -6,22 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.dependencies import get_searcher
+from api.dependencies import get_retriever
 from api.schemas import HealthResponse, index_version
-from retriever.search import Searcher
+from retriever import Retriever
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthResponse)
-async def health(searcher: Annotated[Searcher, Depends(get_searcher)]) -> HealthResponse:
-    manifest = searcher.manifest
+async def health(retriever: Annotated[Retriever, Depends(get_retriever)]) -> HealthResponse:
+    manifest = retriever.manifest
     return HealthResponse(
         status="ok",
         passages=manifest.passages,
         documents=manifest.documents,
         model=manifest.model,
         index=index_version(manifest),
-        index_dir=searcher.backend.location,
+        index_dir=retriever.location,
         built_at=manifest.built_at,
     )

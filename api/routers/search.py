@@ -7,30 +7,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.dependencies import checked_text, checked_top_k, get_pool, get_searcher
+from api.dependencies import checked_text, checked_top_k, get_pool, get_retriever
 from api.openapi import ERROR_RESPONSES
 from api.pool import SearchPool
 from api.schemas import Mode, QueryExpansion, SearchRequest, SearchResponse, SearchResult, index_version
-from retriever.expand import QueryPlan
-from retriever.search import Searcher, SearchHit
+from retriever import QueryPlan, Retriever, SearchHit
 
 router = APIRouter(tags=["search"])
 
 
-def _planned_search(searcher: Searcher, query: str, top_k: int, mode: Mode) -> tuple[QueryPlan, list[SearchHit]]:
-    plan = searcher.expander.plan(query)
-    return plan, searcher.search(query, top_k, mode, plan)
+def _planned_search(retriever: Retriever, query: str, top_k: int, mode: Mode) -> tuple[QueryPlan, list[SearchHit]]:
+    plan = retriever.plan(query)
+    return plan, retriever.search(query, top_k, mode, plan)
 
 
-async def _search(searcher: Searcher, pool: SearchPool, query: str, top_k: int | None, mode: Mode) -> SearchResponse:
+async def _search(retriever: Retriever, pool: SearchPool, query: str, top_k: int | None, mode: Mode) -> SearchResponse:
     started = time.perf_counter()
-    query = checked_text(query, searcher.settings, "query")
-    top_k = checked_top_k(top_k, searcher.settings)
-    plan, hits = await pool.run(_planned_search, searcher, query, top_k, mode)
+    query = checked_text(query, retriever.settings, "query")
+    top_k = checked_top_k(top_k, retriever.settings)
+    plan, hits = await pool.run(_planned_search, retriever, query, top_k, mode)
     return SearchResponse(
         query=query,
         mode=mode,
-        index=index_version(searcher.manifest),
+        index=index_version(retriever.manifest),
         expansion=QueryExpansion.from_plan(plan),
         results=[SearchResult.from_hit(hit) for hit in hits],
         took_ms=round(1000 * (time.perf_counter() - started), 2),
@@ -40,18 +39,18 @@ async def _search(searcher: Searcher, pool: SearchPool, query: str, top_k: int |
 @router.post("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
 async def search_post(
     request: SearchRequest,
-    searcher: Annotated[Searcher, Depends(get_searcher)],
+    retriever: Annotated[Retriever, Depends(get_retriever)],
     pool: Annotated[SearchPool, Depends(get_pool)],
 ) -> SearchResponse:
-    return await _search(searcher, pool, request.query, request.top_k, request.mode)
+    return await _search(retriever, pool, request.query, request.top_k, request.mode)
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
 async def search_get(
-    searcher: Annotated[Searcher, Depends(get_searcher)],
+    retriever: Annotated[Retriever, Depends(get_retriever)],
     pool: Annotated[SearchPool, Depends(get_pool)],
     q: Annotated[str, Query(description="The question or keywords.")],
     top_k: Annotated[int | None, Query()] = None,
     mode: Annotated[Mode, Query()] = "hybrid",
 ) -> SearchResponse:
-    return await _search(searcher, pool, q, top_k, mode)
+    return await _search(retriever, pool, q, top_k, mode)

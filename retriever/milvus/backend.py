@@ -14,10 +14,11 @@ from typing import Concatenate, ParamSpec, TypeVar
 import numpy as np
 from pymilvus import MilvusClient, MilvusException
 
-from retriever.backend import BackendUnavailable, LexicalQuery, ScoredCandidates, top_positions, union_in_order
+from retriever.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.config import SearchMode, Settings
 from retriever.documents import Document, Passage
-from retriever.manifest import IndexLoadError, check_compatible
+from retriever.errors import BackendUnavailable, IndexLoadError
+from retriever.manifest import check_compatible
 from retriever.milvus.bm25 import query_weights, token_dimension
 from retriever.milvus.collection import (
     DOCUMENT_FIELDS,
@@ -78,7 +79,7 @@ class MilvusBackend:
         client = connect(settings)
         collection = live_generation(client, settings.milvus_collection)
         if collection is None:
-            raise IndexLoadError(f"no index in {location(settings)}; build one with `make index` or retriever-build")
+            raise IndexLoadError(f"no index in {location(settings)}; build one with `retriever build`")
         try:
             load_generation(client, collection)
             backend = cls(client, collection, settings)

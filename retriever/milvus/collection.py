@@ -19,7 +19,8 @@ from pymilvus import DataType, MilvusClient, MilvusException
 
 from retriever.config import Settings
 from retriever.documents import Document, Passage
-from retriever.manifest import FORMAT_VERSION, IndexLoadError, Manifest
+from retriever.errors import IndexLoadError
+from retriever.manifest import FORMAT_VERSION, Manifest
 
 MANIFEST_PROPERTY = "retriever.manifest"
 ALIASES_PROPERTY = "retriever.aliases"

@@ -19,22 +19,12 @@ import numpy as np
 from pymilvus import MilvusClient
 from tqdm import tqdm
 
-from retriever.build import (
-    StageClock,
-    chunking,
-    corpus_aliases,
-    document_changes,
-    embed_reusing,
-    new_manifest,
-    passage_chars,
-    passages_of,
-    tokenizing_processes,
-)
 from retriever.config import Settings
-from retriever.documents import Document, Passage
+from retriever.documents import Document, Passage, content_hash
 from retriever.embed import Encoder
+from retriever.errors import CorpusError, IndexLoadError
 from retriever.ingest import CLEANER_VERSION
-from retriever.manifest import IndexLoadError, Manifest
+from retriever.manifest import Manifest
 from retriever.milvus.bm25 import document_frequencies, passage_weights
 from retriever.milvus.collection import (
     PASSAGE_FIELDS,
@@ -58,7 +48,17 @@ from retriever.milvus.collection import (
     terms_collection,
     write_properties,
 )
-from retriever.passage_store import content_hash
+from retriever.pipeline import (
+    StageClock,
+    chunking,
+    corpus_aliases,
+    document_changes,
+    embed_reusing,
+    new_manifest,
+    passage_chars,
+    passages_of,
+    tokenizing_processes,
+)
 from retriever.segment import matching_text
 from retriever.text import NORMALIZER_VERSION
 from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
@@ -87,7 +87,7 @@ def build_milvus(
     otherwise builds a new generation and moves the alias to it.
     """
     if not documents:
-        raise ValueError("no documents to index")
+        raise CorpusError("no documents to index")
     client = connect(settings)
     live = _live_index(client, settings)
     reason = _rebuild_reason(live, encoder, settings)

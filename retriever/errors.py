@@ -1,0 +1,44 @@
+"""The errors the library raises for conditions a user can fix, under one base class.
+
+Each message says what is wrong and what to do about it. Every error also derives from the built-in exception
+its kind has always been (``ValueError``, ``RuntimeError``, ``FileNotFoundError``), so ``except`` clauses written
+for those keep working.
+"""
+
+from __future__ import annotations
+
+
+class RetrieverError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class IndexLoadError(RetrieverError, RuntimeError):
+    """An index (a directory or a Milvus collection) that is missing, damaged, or built for other settings."""
+
+
+class BackendUnavailable(RetrieverError, RuntimeError):
+    """The index's store cannot answer right now (a Milvus server down or unreachable); the request may be retried."""
+
+
+class CorpusError(RetrieverError, ValueError):
+    """A corpus that cannot be indexed: no readable article in it."""
+
+
+class CorpusNotFound(CorpusError, FileNotFoundError):
+    """A corpus folder that does not exist."""
+
+
+class QuestionSetError(RetrieverError, ValueError):
+    """A question file that is missing or not in a supported format."""
+
+
+class ModelError(RetrieverError, RuntimeError):
+    """The embedding model cannot be found, converted or loaded."""
+
+
+class DataFileError(RetrieverError, ValueError):
+    """A data file the library reads (gazetteer, glossary, dictionary, learned models) that is malformed or missing."""
+
+
+class UsageError(RetrieverError, ValueError):
+    """Options or arguments that do not go together."""

@@ -1,0 +1,156 @@
+"""The library's public face: build or open an index, search it, ask it questions.
+
+>>> from retriever import Retriever
+>>> library = Retriever.build("data/corpus", "index/default")      # or Retriever.open("index/default")
+>>> hit = library.search("土右旗脱贫了多少户？", top_k=3)[0]
+>>> hit.doc_id, hit.title, hit.score, hit.text
+>>> answer = library.ask("How many households did Tumed Right Banner lift out of poverty?")
+>>> answer.answer, answer.confidence, answer.sentence, answer.evidence
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from retriever.answer import Answer, answer_question
+from retriever.config import SearchMode, Settings
+from retriever.documents import Document, Passage
+from retriever.embed import Encoder
+from retriever.errors import CorpusError
+from retriever.expand import QueryPlan
+from retriever.indexes import cached_index, write_index
+from retriever.loader import LoadReport, iter_corpus
+from retriever.manifest import Manifest
+from retriever.search import Searcher, SearchHit
+
+IndexTarget = str | Path
+"""An index directory, or a Milvus URI: ``http(s)://``, ``tcp://`` or ``unix:`` for a server, a path ending in
+``.db`` for Milvus Lite."""
+
+_MILVUS_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+
+
+def target_settings(index: IndexTarget | None) -> dict[str, Any]:
+    """The settings that point at ``index`` (none for ``None``: the configured index)."""
+    if index is None:
+        return {}
+    text = str(index)
+    if text.startswith(_MILVUS_SCHEMES) or text.endswith(".db"):
+        return {"milvus_uri": text}
+    return {"index_dir": Path(index), "milvus_uri": None}
+
+
+def settings_for(index: IndexTarget | None, overrides: dict[str, Any]) -> Settings:
+    """The environment's settings, with ``index`` and the given fields (``None`` values ignored) taking precedence."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given, **target_settings(index))
+
+
+class Retriever:
+    """One loaded index and the encoder that reads it: safe to share between threads, load once.
+
+    Settings are the fields of :class:`retriever.config.Settings`, as keyword arguments (e.g. ``chunk_max_chars``,
+    ``fusion_alpha``, ``milvus_collection``); unset ones come from ``RETRIEVER_*`` environment variables, then the
+    defaults.
+    """
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+
+    @classmethod
+    def open(cls, index: IndexTarget | None = None, *, encoder: Encoder | None = None, **settings: Any) -> Retriever:
+        """Open the index at ``index`` (default: the configured one).
+
+        Raises :class:`retriever.errors.IndexLoadError` when it is missing, damaged, or built with another model
+        or text normaliser than these settings use.
+        """
+        return cls.from_settings(settings_for(index, settings), encoder)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, encoder: Encoder | None = None) -> Retriever:
+        """Open the index ``settings`` point at, sharing ``encoder`` when one is loaded already."""
+        return cls(Searcher.from_settings(settings, encoder))
+
+    @classmethod
+    def build(
+        cls,
+        corpus_dir: str | Path | None = None,
+        index: IndexTarget | None = None,
+        *,
+        full: bool = False,
+        show_progress: bool = True,
+        report: LoadReport | None = None,
+        **settings: Any,
+    ) -> Retriever:
+        """Index the articles under ``corpus_dir`` (default: the configured corpus) into ``index`` (default: the
+        configured index) and open it.
+
+        An existing index is updated: unchanged passages keep their vectors. Unreadable files are skipped with a
+        warning and recorded in ``report``; a corpus with no readable article raises ``ValueError``.
+        """
+        resolved = settings_for(index, settings)
+        corpus = Path(corpus_dir) if corpus_dir is not None else resolved.corpus_dir
+        report = report if report is not None else LoadReport()
+        documents = list(iter_corpus(corpus, report, resolved.max_file_bytes))
+        if not documents:
+            raise CorpusError(f"no readable articles in {corpus}")
+        encoder = Encoder.from_settings(resolved)
+        write_index(documents, resolved, encoder, full=full, show_progress=show_progress)
+        return cls.from_settings(resolved, encoder)
+
+    @classmethod
+    def over(cls, documents: Sequence[Document], settings: Settings, encoder: Encoder | None = None) -> Retriever:
+        """A retriever over ``documents`` through an index kept in the cache, built the first time these documents
+        and settings are seen (evaluation and training reuse it across runs)."""
+        encoder = encoder or Encoder.from_settings(settings)
+        return cls.from_settings(cached_index(documents, settings, encoder), encoder)
+
+    @property
+    def settings(self) -> Settings:
+        return self.searcher.settings
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.searcher.encoder
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the index was built from and with: model, counts, chunking, build time."""
+        return self.searcher.manifest
+
+    @property
+    def location(self) -> str:
+        """Where the index lives, for people: a directory, or a Milvus URI and collection."""
+        return self.searcher.backend.location
+
+    @property
+    def passages(self) -> int:
+        return len(self.searcher.backend)
+
+    def plan(self, query: str) -> QueryPlan:
+        """How ``query`` is expanded before ranking: its language, place-name aliases and translations."""
+        return self.searcher.expander.plan(query)
+
+    def search(
+        self, query: str, top_k: int = 5, mode: SearchMode = "hybrid", plan: QueryPlan | None = None
+    ) -> list[SearchHit]:
+        """The ``top_k`` best passages for ``query``, best first. Each hit has ``text``, ``doc_id``, ``title``,
+        ``date``, ``source``, ``score`` (and the dense and lexical scores it was fused from), ``sentence`` and
+        ``highlight``. ``plan`` is the query's expansion when already made (``self.plan(query)``)."""
+        return self.searcher.search(query, top_k, mode, plan)
+
+    def ask(self, question: str) -> Answer:
+        """The answer to ``question`` as ``answer`` (``None`` when the evidence does not state it with at least
+        the configured confidence), with ``confidence`` (0–1, calibrated), ``sentence`` (the one it was read from),
+        ``highlight`` and ``evidence`` (the passages searched)."""
+        return answer_question(self.searcher, question)
+
+    def document(self, doc_id: str) -> Document | None:
+        """The whole document ``doc_id``, or ``None`` when the index holds none."""
+        return self.searcher.document(doc_id)
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """A document's passages in reading order (none for an unknown document)."""
+        return self.searcher.passages_of(doc_id)
