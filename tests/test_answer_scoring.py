@@ -2,8 +2,15 @@
 
 import pytest
 
-from retriever.answer_scoring import CONFIDENT, contains_gold, exact_match, f1, is_confident, scoring_form
-from retriever.evaluate import Asked, Question, QuestionResult, evaluate, latency_percentiles, summarize_answers
+from retriever.answers.answer_scoring import CONFIDENT, contains_gold, exact_match, f1, is_confident, scoring_form
+from retriever.evaluation.evaluate import (
+    Asked,
+    Question,
+    QuestionResult,
+    evaluate,
+    latency_percentiles,
+    summarize_answers,
+)
 
 
 def test_scoring_form_drops_case_width_whitespace_and_punctuation():

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from retriever.answer_span import classify_question, extract_answer, unit_hint
+from retriever.ranking.answer_span import classify_question, extract_answer, unit_hint
 
 COMPANY = "2020年5月，内蒙古绿源牧业科技有限公司在红柳村投资2800万元建设肉牛养殖基地。"
 HOUSEHOLDS = "沙河镇2019年共有312户856人实现稳定脱贫。"

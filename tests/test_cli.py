@@ -123,9 +123,9 @@ def test_build_script_writes_milvus_when_a_uri_is_set(tmp_path, capsys, monkeypa
 
 
 def test_train_reader_reports_held_out_figures_and_writes_models_that_load(tmp_path, capsys):
-    from retriever.answer import confidence_of
-    from retriever.reader import CONFIDENCE_FEATURES, SpanScorer
-    from retriever.span_features import FEATURES
+    from retriever.answers.answer import confidence_of
+    from retriever.answers.reader import CONFIDENCE_FEATURES, SpanScorer
+    from retriever.answers.span_features import FEATURES
 
     cmrc = json.loads((EVAL_DIR / "cmrc2018_trial.json").read_text(encoding="utf-8"))
     small = tmp_path / "small.json"

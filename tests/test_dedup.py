@@ -1,4 +1,4 @@
-from retriever.dedup import near_duplicate, shingles
+from retriever.ranking.dedup import near_duplicate, shingles
 
 
 def test_repeated_sentence_with_other_punctuation_is_a_near_duplicate():

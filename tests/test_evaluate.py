@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from retriever.documents import Passage
-from retriever.evaluate import (
+from retriever.evaluation.evaluate import (
     Question,
     evaluate,
     first_hit_rank,
@@ -12,6 +11,7 @@ from retriever.evaluate import (
     load_question_set,
     summarize,
 )
+from retriever.reading.documents import Passage
 
 
 def passage(doc_id: str, text: str, position: int = 0) -> Passage:

@@ -7,12 +7,12 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from retriever import Retriever
-from retriever.aliases import default_gazetteer
-from retriever.expand import QueryExpander, written_as_is
-from retriever.lexical import LexicalIndex
-from retriever.store import ALIASES_FILE
-from retriever.text import question_language
-from retriever.tokenize import Tokenizer
+from retriever.indexes.lexical import LexicalIndex
+from retriever.indexes.store import ALIASES_FILE
+from retriever.query.aliases import default_gazetteer
+from retriever.query.expand import QueryExpander, written_as_is
+from retriever.query.tokenize import Tokenizer
+from retriever.reading.text import question_language
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from retriever import formats
-from retriever.formats import SUPPORTED_SUFFIXES, UnreadableDocument, read_text
+from retriever.reading import formats
+from retriever.reading.formats import SUPPORTED_SUFFIXES, UnreadableDocument, read_text
 
 PARAGRAPH_1 = ["国务院常务会议审议通过了", "关于促进数字经济发展的意见。"]
 PARAGRAPH_2 = ["会议指出，要加快建设全国", "统一大市场，2024年目标明确。"]

@@ -1,6 +1,6 @@
 import numpy as np
 
-from retriever.fusion import minmax, rrf_fusion, weighted_fusion
+from retriever.ranking.fusion import minmax, rrf_fusion, weighted_fusion
 
 
 def test_minmax_scales_to_unit_range_and_flattens_constants():

@@ -1,7 +1,7 @@
 """Fitting the fusion weight per language: the choice, and cross-validation that never scores a fold with its own
 choice."""
 
-from retriever.fusion_fitting import Trial, best_alpha, fit_fusion
+from retriever.evaluation.fusion_fitting import Trial, best_alpha, fit_fusion
 
 GRID = (0.3, 0.5, 0.7)
 

@@ -3,11 +3,11 @@ does not change how an index already open cuts text."""
 
 from pathlib import Path
 
-from retriever.build import build_index
 from retriever.config import Settings
-from retriever.documents import Document
-from retriever.embed import Encoder
-from retriever.search import Searcher
+from retriever.indexes.build import build_index
+from retriever.model.embed import Encoder
+from retriever.ranking.search import Searcher
+from retriever.reading.documents import Document
 from tests.conftest import open_searcher
 
 PASTURE = Document(

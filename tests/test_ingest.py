@@ -1,10 +1,10 @@
 """The whole cleaning chain, file to passages, on the sample corpus and generated files."""
 
-from retriever.build import passages_of
 from retriever.config import Settings
-from retriever.lexical import LexicalIndex
-from retriever.loader import iter_corpus
-from retriever.tokenize import Tokenizer
+from retriever.indexes.build import passages_of
+from retriever.indexes.lexical import LexicalIndex
+from retriever.query.tokenize import Tokenizer
+from retriever.reading.loader import iter_corpus
 
 from .conftest import SAMPLE_CORPUS
 from .test_formats import make_pdf

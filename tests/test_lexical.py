@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from retriever.lexical import LexicalIndex
-from retriever.tokenize import Tokenizer
+from retriever.indexes.lexical import LexicalIndex
+from retriever.query.tokenize import Tokenizer
 
 TEXTS = [
     "阿荣达赉苏木位于察哈尔右翼前旗。",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retriever.boilerplate import split_lines, strip_boilerplate
-from retriever.metadata import Metadata, extract_metadata
+from retriever.reading.boilerplate import split_lines, strip_boilerplate
+from retriever.reading.metadata import Metadata, extract_metadata
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 EXPECTED = {
@@ -61,7 +61,7 @@ def test_clean_text_without_a_headline_is_unchanged():
 
 
 def test_repaired_newspaper_page():
-    mojibake = pytest.importorskip("retriever.mojibake")
+    mojibake = pytest.importorskip("retriever.reading.mojibake")
     text = mojibake.repair_mojibake(read("000"))
     metadata, rest = extract_metadata(strip_boilerplate(text))
     assert metadata == Metadata("答好决胜脱贫攻坚考卷", None, None)

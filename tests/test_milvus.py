@@ -18,18 +18,18 @@ from api.main import create_app
 from api.schemas import index_version
 from retriever import Retriever
 from retriever.errors import BackendUnavailable, IndexLoadError
-from retriever.indexes import index_exists
-from retriever.loader import iter_corpus
-from retriever.search import Searcher
+from retriever.indexes.seam import index_exists
+from retriever.ranking.search import Searcher
+from retriever.reading.loader import iter_corpus
 from tests.conftest import SAMPLE_CORPUS
 
 milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
 
 from pymilvus import MilvusClient
 
-from retriever.milvus.backend import MilvusBackend
-from retriever.milvus.collection import connect, generations, live_generation, passage_key
-from retriever.milvus.writer import build_milvus
+from retriever.indexes.milvus.backend import MilvusBackend
+from retriever.indexes.milvus.collection import connect, generations, live_generation, passage_key
+from retriever.indexes.milvus.writer import build_milvus
 
 TOKEN = "test-admin-token"
 QUESTIONS = [

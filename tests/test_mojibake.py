@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retriever.mojibake import mojibake_score, repair_mojibake
+from retriever.reading.mojibake import mojibake_score, repair_mojibake
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 GARBLED = CORPUS / "000_e549fdcf45b4778b.txt"

@@ -15,11 +15,11 @@ import pytest
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
-from retriever import onnx_export, onnx_query
 from retriever.config import Settings
-from retriever.embed import Encoder, resolve_model
-from retriever.evaluate import load_question_set, load_seed_jsonl, load_squad
-from retriever.onnx_query import (
+from retriever.evaluation.evaluate import load_question_set, load_seed_jsonl, load_squad
+from retriever.model import onnx_export, onnx_query
+from retriever.model.embed import Encoder, resolve_model
+from retriever.model.onnx_query import (
     FINGERPRINT_FILE,
     MODEL_FILE,
     SERVING_FILE,
@@ -27,7 +27,7 @@ from retriever.onnx_query import (
     UnsupportedModel,
     cache_path,
 )
-from retriever.query_tokenizer import SENTENCEPIECE_FILE, TOKENIZERS_FILE, QueryTokenizer
+from retriever.model.query_tokenizer import SENTENCEPIECE_FILE, TOKENIZERS_FILE, QueryTokenizer
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
 
@@ -165,10 +165,10 @@ def test_encoder_falls_back_to_torch(torch_encoder: Encoder, settings: Settings,
         raise UnsupportedModel("pooling 'max' is not supported")
 
     monkeypatch.setattr(onnx_query.OnnxQueryEncoder, "open", unsupported)
-    with caplog.at_level(logging.WARNING, logger="retriever.embed"):
+    with caplog.at_level(logging.WARNING, logger="retriever.model.embed"):
         encoder = Encoder(settings.model, settings.models_dir)
     assert encoder.query_backend == "torch"
-    assert [record.levelname for record in caplog.records if record.name == "retriever.embed"] == ["WARNING"]
+    assert [record.levelname for record in caplog.records if record.name == "retriever.model.embed"] == ["WARNING"]
     question = "How many households did Tumed Right Banner lift out of poverty?"
     np.testing.assert_allclose(encoder.encode_query(question), torch_encoder.encode_query(question), atol=1e-6)
 
@@ -184,7 +184,7 @@ def test_cache_lives_beside_the_model(onnx_encoder: OnnxQueryEncoder, source: st
 
 def test_queries_from_a_current_cache_load_neither_torch_nor_the_model(onnx_encoder: OnnxQueryEncoder) -> None:
     script = (
-        "import sys; from retriever.config import Settings; from retriever.embed import Encoder; "
+        "import sys; from retriever.config import Settings; from retriever.model.embed import Encoder; "
         "import api.main; encoder = Encoder.from_settings(Settings()); encoder.encode_query('土右旗'); "
         "print(encoder.query_backend, sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
     )

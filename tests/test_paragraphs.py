@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from retriever.mojibake import repair_mojibake
-from retriever.paragraphs import column_width, ends_sentence, reconstruct_paragraphs
+from retriever.reading.mojibake import repair_mojibake
+from retriever.reading.paragraphs import column_width, ends_sentence, reconstruct_paragraphs
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 

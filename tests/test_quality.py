@@ -2,10 +2,10 @@
 
 import pytest
 
-from retriever.evaluate import evaluate, load_question_set
-from retriever.indexes import cached_index
-from retriever.loader import iter_corpus
-from retriever.search import Searcher
+from retriever.evaluation.evaluate import evaluate, load_question_set
+from retriever.indexes.seam import cached_index
+from retriever.ranking.search import Searcher
+from retriever.reading.loader import iter_corpus
 
 from .conftest import PROJECT_ROOT, SAMPLE_CORPUS
 
@@ -45,7 +45,7 @@ def test_cmrc_trial_with_short_passages(settings, encoder):
 
 def test_cmrc_trial_through_milvus_matches_the_embedded_backend(settings, encoder, tmp_path):
     pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
-    from retriever.milvus.writer import build_milvus
+    from retriever.indexes.milvus.writer import build_milvus
 
     question_set = load_question_set(EVAL / "cmrc2018_trial.json")
     short = settings.model_copy(update={"chunk_max_chars": 250})

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.answer import answer_question
-from retriever.reader import read
-from retriever.span_features import candidates, evidence_sentences, view_question
+from retriever.answers.answer import answer_question
+from retriever.answers.reader import read
+from retriever.answers.span_features import candidates, evidence_sentences, view_question
 
 # Sentences from the bundled sample corpus (001, 002), news-style sentences, and a Traditional Chinese one.
 INSPECTION = (

@@ -5,8 +5,8 @@ import pytest
 import torch
 from sentence_transformers import CrossEncoder
 
-from retriever.embed import resolve_model
-from retriever.segment import matching_text
+from retriever.model.embed import resolve_model
+from retriever.reading.segment import matching_text
 from tests.conftest import open_searcher
 
 

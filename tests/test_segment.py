@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from retriever.documents import Document
-from retriever.loader import iter_corpus
-from retriever.segment import chunk_document, chunk_spans, classify, paragraph_spans, sentence_spans
+from retriever.reading.documents import Document
+from retriever.reading.loader import iter_corpus
+from retriever.reading.segment import chunk_document, chunk_spans, classify, paragraph_spans, sentence_spans
 
 CORPUS = Path(__file__).resolve().parent.parent / "retriever" / "data" / "corpus"
 

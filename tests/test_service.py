@@ -20,9 +20,9 @@ from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
 from retriever import Retriever
-from retriever.build import build_index
-from retriever.loader import iter_corpus
-from retriever.store import DENSE_FILE, read_manifest, replace_directory
+from retriever.indexes.build import build_index
+from retriever.indexes.store import DENSE_FILE, read_manifest, replace_directory
+from retriever.reading.loader import iter_corpus
 from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS, open_searcher
 
 TOKEN = "test-admin-token"
@@ -136,12 +136,12 @@ def test_a_damaged_index_is_refused_and_the_old_one_keeps_serving(live_client, l
 
 
 def test_a_failed_rebuild_leaves_the_served_index_whole(live_client, live_settings, encoder, monkeypatch):
-    import retriever.store
+    import retriever.indexes.store
 
     def crash(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(retriever.store.faiss, "write_index", crash)
+    monkeypatch.setattr(retriever.indexes.store.faiss, "write_index", crash)
     with pytest.raises(OSError):
         documents = list(iter_corpus(SAMPLE_CORPUS))
         build_index(documents, live_settings.index_dir, live_settings, encoder, show_progress=False)

@@ -4,12 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from retriever.build import build_index
-from retriever.documents import Document
 from retriever.errors import IndexLoadError
-from retriever.passage_store import content_hash
-from retriever.segment import matching_text
-from retriever.store import MANIFEST, STORE_FILE, load_index, read_manifest
+from retriever.indexes.build import build_index
+from retriever.indexes.passage_store import content_hash
+from retriever.indexes.store import MANIFEST, STORE_FILE, load_index, read_manifest
+from retriever.reading.documents import Document
+from retriever.reading.segment import matching_text
 from tests.conftest import open_searcher
 
 DOCUMENTS = [

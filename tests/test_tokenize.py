@@ -1,7 +1,7 @@
 """The BM25 tokenizer: jieba search mode over the normalised text, with the domain dictionary and, per index, the
 abbreviations mined from its corpus."""
 
-from retriever.tokenize import Tokenizer, default_tokenizer, domain_words
+from retriever.query.tokenize import Tokenizer, default_tokenizer, domain_words
 
 tokenize = default_tokenizer().tokenize
 
