@@ -108,12 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
-    def command(name: str, run: Command, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help, parents=[common, *parents])
+    def command(
+        group: Any, name: str, run: Command, help: str, *parents: argparse.ArgumentParser, description: str = ""
+    ) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help, description=description or help, parents=[common, *parents])
         sub.set_defaults(command=run)
         return sub
 
-    build = command("build", run_build, "Index a folder of articles (.txt .md .html .pdf .docx).", index)
+    build = command(commands, "build", run_build, "Index a folder of articles (.txt .md .html .pdf .docx).", index)
     build.add_argument("--corpus", type=Path, help="folder of articles (default: RETRIEVER_CORPUS_DIR, the sample)")
     build.add_argument("--out", type=Path, dest="out", help="same as --index with a directory")
     build.add_argument("--chunk-max-chars", type=int, help="longest passage in characters (default 400)")
@@ -125,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     serve = command(
-        "serve", run_serve, "Serve the HTTP API and search page (builds the index first if missing).", index
+        commands, "serve", run_serve, "Serve the HTTP API and search page (builds the index first if missing).", index
     )
     serve.add_argument(
         "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address (default: HOST or 127.0.0.1)"
@@ -134,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port (default: PORT or 8000)"
     )
 
-    search = command("search", run_search, "Print the passages that best answer a query.", index)
+    search = command(commands, "search", run_search, "Print the passages that best answer a query.", index)
     search.add_argument("query", help="question or keywords, in Chinese or English")
     search.add_argument("-k", "--top-k", type=int, default=5, help="how many passages (default 5)")
     search.add_argument(
@@ -142,11 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    ask = command("ask", run_ask, "Answer a question from the index, with its evidence.", index)
+    ask = command(commands, "ask", run_ask, "Answer a question from the index, with its evidence.", index)
     ask.add_argument("question", help="the question, in Chinese or English")
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    evaluate = command("evaluate", run_evaluate, "Evaluate retrieval (and answers) on a question set.")
+    evaluate = command(commands, "evaluate", run_evaluate, "Evaluate retrieval (and answers) on a question set.")
     evaluate.add_argument("--questions", type=Path, required=True, help="seed JSONL or SQuAD-format JSON file")
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="folder of articles for seed questions (default: the sample)")
@@ -174,16 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
         help='write one JSON object a line: {"id", "rank", "ms"}, and "answer", "confidence" with --answers',
     )
 
-    calibrate = command("calibrate", _missing_target, "Fit what the system learns, on question sets.")
+    calibrate = commands.add_parser("calibrate", help="Fit what the system learns, on question sets.", parents=[common])
     targets = calibrate.add_subparsers(title="what to fit", metavar="TARGET", required=True)
-    reader = targets.add_parser(
+    reader = command(
+        targets,
         "reader",
-        parents=[common],
-        help="train the answer span scorer and its confidence; report cross-validated figures per set",
+        run_calibrate_reader,
+        "train the answer span scorer and its confidence; report cross-validated figures per set",
         description="Train the answer span scorer and its confidence on question sets, report cross-validated "
         "figures per set, and write the models.",
     )
-    reader.set_defaults(command=run_calibrate_reader)
     reader.add_argument(
         "--questions",
         type=Path,
@@ -192,14 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reader.add_argument("--corpus", type=Path, help="corpus of seed-format questions (default: the sample)")
     reader.add_argument("--out", type=Path, help="folder for the models (default: the package's data/reader)")
-    fusion = targets.add_parser(
+    fusion = command(
+        targets,
         "fusion",
-        parents=[common],
-        help="fit weighted fusion's dense weight per question language; report cross-validated figures per set",
+        run_calibrate_fusion,
+        "fit weighted fusion's dense weight per question language; report cross-validated figures per set",
         description="Fit weighted fusion's dense weight per question language on question sets, report "
         "cross-validated figures per set, and write them with the weights.",
     )
-    fusion.set_defaults(command=run_calibrate_fusion)
     fusion.add_argument(
         "--questions",
         type=Path,
@@ -210,10 +212,6 @@ def build_parser() -> argparse.ArgumentParser:
     fusion.add_argument("--chunk-max-chars", type=int, help="passage size for --questions")
     fusion.add_argument("--out", type=Path, help="where to write (default: the package's data/fusion.json)")
     return parser
-
-
-def _missing_target(args: argparse.Namespace) -> int:
-    raise UsageError("calibrate what? `retriever calibrate reader` or `retriever calibrate fusion`")
 
 
 def _settings(**overrides: Any) -> Settings:
