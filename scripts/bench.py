@@ -5,12 +5,14 @@
 Every figure is the median over ``--repeats`` runs. Traffic goes only to a uvicorn server this script starts on
 127.0.0.1 (one per repeat, so its query cache starts empty) and stops; every loop is bounded by a count.
 See docs/BENCHMARKS.md for what is measured and how to read it.
+
+Built, opened and queried through ``Retriever`` (the timed build through its ``write_index``, to add the CMRC
+paragraphs); only the in-process *floor* reaches past it, as it times the FAISS and BM25 indexes alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
@@ -32,20 +34,11 @@ import httpx
 import numpy as np
 import torch
 
-from retriever.answer import answer_question
-from retriever.build import build_index, cached_index, corpus_aliases, passages_of
-from retriever.config import Settings
-from retriever.dense import build_dense
-from retriever.documents import Document, Passage
-from retriever.embed import Encoder
-from retriever.evaluate import load_question_set, load_seed_jsonl, load_squad
-from retriever.lexical import LexicalIndex
-from retriever.loader import iter_corpus
-from retriever.manifest import Manifest
-from retriever.search import Searcher
-from retriever.segment import matching_text
-from retriever.store import NewIndex, save_index
-from retriever.tokenize import Tokenizer
+from retriever import Document, Retriever, Settings
+from retriever.evaluation.evaluate import load_question_set, load_seed_jsonl, load_squad
+from retriever.indexes.seam import write_index
+from retriever.model.embed import Encoder
+from retriever.reading.loader import iter_corpus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "data" / "eval" / "seed_questions.jsonl"
@@ -138,50 +131,26 @@ def timed(function: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-def end_to_end_build(
-    documents: list[Document], out_dir: Path, settings: Settings, encoder: Encoder
-) -> tuple[Manifest, float]:
-    """``build_index`` into a directory that does not exist yet, so nothing is reused: seconds, documents → saved."""
-    return timed(lambda: build_index(documents, out_dir, settings, encoder, show_progress=False))
-
-
-def staged_build(
-    corpus: Path, extra: list[Document], out_dir: Path, settings: Settings, encoder: Encoder, manifest: Manifest
-) -> dict[str, float]:
-    """The build's stages one at a time, in seconds; ``embed`` is the raw encoder on the matching texts."""
-    corpus_documents, load_s = timed(lambda: list(iter_corpus(corpus, max_bytes=settings.max_file_bytes)))
-    documents = corpus_documents + extra
-    (passages, texts), chunk_s = timed(lambda: _chunk(documents, settings))
-    vectors, embed_s = timed(lambda: encoder.encode_passages(texts, batch_size=settings.embed_batch_size))
-    aliases, aliases_s = timed(lambda: corpus_aliases(documents))
-    lexical, bm25_s = timed(
-        lambda: LexicalIndex.build(texts, Tokenizer.for_aliases(aliases), k1=settings.bm25_k1, b=settings.bm25_b)
-    )
-    dense, faiss_s = timed(lambda: build_dense(vectors, settings.exact_search_up_to))
-    data = NewIndex(manifest, documents, passages, dense, lexical, aliases)
-    _, write_s = timed(lambda: save_index(out_dir, data))
-    return {
-        "load+repair": load_s,
-        "chunk": chunk_s,
-        "embed": embed_s,
-        "aliases": aliases_s,
-        "bm25": bm25_s,
-        "faiss": faiss_s,
-        "write": write_s,
-    }
-
-
-def _chunk(documents: list[Document], settings: Settings) -> tuple[list[Passage], list[str]]:
-    passages = passages_of(documents, settings)
-    return passages, [matching_text(passage) for passage in passages]
+STAGE_NAMES = {"dense": "faiss"}
+"""This report's names for stages a build records (``manifest.extra["stage_seconds"]``) under another name."""
 
 
 def bench_build(
     corpus: Path, extra: list[Document], settings: Settings, encoder: Encoder, work_dir: Path, repeat: int
 ) -> dict[str, Any]:
-    documents = list(iter_corpus(corpus, max_bytes=settings.max_file_bytes)) + extra
-    manifest, seconds = end_to_end_build(documents, work_dir / f"build-{repeat}", settings, encoder)
-    stages = staged_build(corpus, extra, work_dir / f"staged-{repeat}", settings, encoder, manifest)
+    """One build of the corpus (plus ``extra``) into a directory that does not exist yet, so nothing is reused:
+    end to end is ``write_index``, documents already loaded → index saved; the stages are those the build records,
+    plus loading the corpus before it and writing the index after the last one; ``embed`` is the encoder on every
+    passage, the raw encoder floor."""
+    corpus_documents, load_s = timed(lambda: list(iter_corpus(corpus, max_bytes=settings.max_file_bytes)))
+    documents = corpus_documents + extra
+    out = settings.model_copy(update={"index_dir": work_dir / f"build-{repeat}"})
+    manifest, seconds = timed(lambda: write_index(documents, out, encoder, full=True, show_progress=False))
+    if manifest.extra["reused_vectors"]:
+        raise RuntimeError(f"the build reused {manifest.extra['reused_vectors']} vectors: it should embed them all")
+    recorded = manifest.extra["stage_seconds"]
+    stages = {"load+repair": load_s} | {STAGE_NAMES.get(stage, stage): s for stage, s in recorded.items()}
+    stages["write"] = seconds - manifest.build_seconds
     return {
         "documents": manifest.documents,
         "passages": manifest.passages,
@@ -204,8 +173,10 @@ def latencies(function: Callable[[str], Any], queries: Sequence[str]) -> list[fl
     return result
 
 
-def floor_query(searcher: Searcher) -> Callable[[str], None]:
-    """The least a hybrid query costs: one query embedding, one FAISS search and one BM25 scoring."""
+def floor_query(library: Retriever) -> Callable[[str], None]:
+    """The least a hybrid query costs: one query embedding, one FAISS search and one BM25 scoring (the index's own
+    parts, below the public API)."""
+    searcher = library.searcher
     n = min(searcher.settings.candidates, len(searcher.backend))
 
     def run(query: str) -> None:
@@ -216,20 +187,20 @@ def floor_query(searcher: Searcher) -> Callable[[str], None]:
     return run
 
 
-def bench_in_process(searcher: Searcher, pool: Sequence[str], count: int) -> dict[str, Any]:
-    """p50/p95/p99 of the floor, ``Searcher.search`` and ``answer_question``, each on its own distinct queries."""
+def bench_in_process(library: Retriever, pool: Sequence[str], count: int) -> dict[str, Any]:
+    """p50/p95/p99 of the floor, ``Retriever.search`` and ``Retriever.ask``, each on its own distinct queries."""
     queries = iter(pool)
     runs = {
-        "floor": floor_query(searcher),
-        "search": lambda query: searcher.search(query),
-        "answer": lambda query: answer_question(searcher, query),
+        "floor": floor_query(library),
+        "search": lambda query: library.search(query),
+        "answer": lambda query: library.ask(query),
     }
-    searcher.encoder.encode_query.cache_clear()
+    library.encoder.encode_query.cache_clear()
     return {name: percentiles(latencies(run, take(queries, count))) for name, run in runs.items()}
 
 
 def bench_sets(corpus: Path, settings: Settings, encoder: Encoder, count: int) -> dict[str, dict[str, Any]]:
-    """Per question set: p50/p95/p99 of ``Searcher.search`` and of ``answer_question`` over ``count`` of its
+    """Per question set: p50/p95/p99 of ``Retriever.search`` and of ``Retriever.ask`` over ``count`` of its
     questions, on the set's own index (built once, then cached), after one warm-up question; the answers are timed
     with the query cache emptied, so each embeds its question again."""
     figures = {}
@@ -238,14 +209,14 @@ def bench_sets(corpus: Path, settings: Settings, encoder: Encoder, count: int) -
         sized = settings.model_copy(update={"chunk_max_chars": chunk_max_chars}) if chunk_max_chars else settings
         question_set = load_question_set(path)
         documents = question_set.documents_or(corpus, sized.max_file_bytes)
-        searcher = Searcher.open(cached_index(documents, sized, encoder), sized, encoder)
+        library = Retriever.over(documents, sized, encoder)
         questions = [question.question for question in question_set.questions]
         questions = questions[:: max(1, len(questions) // count)][:count]
-        answer_question(searcher, WARM_UP_TEXT)
-        searcher.encoder.encode_query.cache_clear()
-        search = percentiles(latencies(searcher.search, questions))
-        searcher.encoder.encode_query.cache_clear()
-        answer = percentiles(latencies(functools.partial(answer_question, searcher), questions))
+        library.ask(WARM_UP_TEXT)
+        library.encoder.encode_query.cache_clear()
+        search = percentiles(latencies(library.search, questions))
+        library.encoder.encode_query.cache_clear()
+        answer = percentiles(latencies(library.ask, questions))
         figures[name] = {"questions": len(questions), "search": search, "answer": answer}
     return figures
 
@@ -418,14 +389,13 @@ def summary(figures: dict[str, Any]) -> str:
 # --- main ----------------------------------------------------------------------------------------------------
 
 
-def sample_searcher(corpus: Path, index_dir: Path, settings: Settings, encoder: Encoder) -> Searcher:
-    """The corpus's own index, which the server loads, opened in process. Building it first also pays the
-    one-time costs (torch kernels, jieba dictionaries) before anything is timed."""
-    documents = list(iter_corpus(corpus, max_bytes=settings.max_file_bytes))
-    build_index(documents, index_dir, settings, encoder, show_progress=False)
-    searcher = Searcher.open(index_dir, settings, encoder)
-    searcher.search(WARM_UP_TEXT)
-    return searcher
+def sample_library(corpus: Path, index_dir: Path) -> Retriever:
+    """The corpus's own index, which the server loads, built and opened in process: its encoder serves every
+    other build and query. Building it first also pays the one-time costs (torch kernels, jieba dictionaries)
+    before anything is timed."""
+    library = Retriever.build(corpus, index_dir, show_progress=False)
+    library.search(WARM_UP_TEXT)
+    return library
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -444,21 +414,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    settings = Settings()
     figures: dict[str, Any] = {"machine": machine()}
-    encoder = Encoder.from_settings(settings)
     extra = load_squad(CMRC_FILE).documents if sizes.build_with_cmrc else []
     pool = distinct_queries()
     port = args.port or free_port()
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="retriever-bench-") as tmp:
         work_dir = Path(tmp)
-        searcher = sample_searcher(args.corpus, work_dir / "sample", settings, encoder)
+        library = sample_library(args.corpus, work_dir / "sample")
+        settings, encoder = library.settings, library.encoder
         for repeat in range(args.repeats):
             log(f"repeat {repeat + 1}/{args.repeats}: index build")
             build = bench_build(args.corpus, extra, settings, encoder, work_dir, repeat)
             log(f"repeat {repeat + 1}/{args.repeats}: in-process queries")
-            in_process = bench_in_process(searcher, pool, sizes.in_process_queries)
+            in_process = bench_in_process(library, pool, sizes.in_process_queries)
             log(f"repeat {repeat + 1}/{args.repeats}: HTTP on port {port}")
             http = bench_http(work_dir / "sample", port, pool, sizes.http_requests, work_dir / "server.log")
             runs.append({"build": build, "in_process": in_process, "http": http})
@@ -469,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick,
         "corpus": str(args.corpus),
         "build_includes_cmrc_trial": sizes.build_with_cmrc,
-        "query_index_passages": len(searcher.backend),
+        "query_index_passages": library.passages,
         "in_process_queries": sizes.in_process_queries,
         "http_requests_per_run": sizes.http_requests,
     }

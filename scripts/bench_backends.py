@@ -7,16 +7,16 @@ Lite in-process, a local path as its URI), on the same corpus, settings, encoder
 The corpus is the paragraphs of a SQuAD-format file (default: the CMRC 2018 trial set) and the query load its
 distinct questions, shuffled reproducibly. What is measured:
 
-- **Build.** ``build_index`` into a new directory, then ``build_milvus(full=True)`` into a new Milvus Lite file.
+- **Build.** ``write_index`` into a new directory, then ``write_index(full=True)`` into a new Milvus Lite file.
   Each build embeds every passage (no vectors are shared), and embedding is the same work for both, so besides the
   total the table shows the build without its ``embed`` stage (the storage cost), and every stage the build's
   manifest records (``stage_seconds``; Milvus's ``embed`` also covers chunking). ``finish`` is what follows the
   last stage: saving the directory, or storing the manifest on the collection and moving the alias. Starting
   Milvus Lite (the first connection) is timed apart and left out of the build. Sizes on disk are taken at the end,
   once Milvus Lite has been stopped and has flushed its data.
-- **Queries.** ``Searcher.search(question, 10, mode)`` for each backend and mode (hybrid, dense, lexical), one
+- **Queries.** ``Retriever.search(question, 10, mode)`` for each backend and mode (hybrid, dense, lexical), one
   question after another after a warm-up: p50, p95 and mean latency and queries/s. Then hybrid from K client
-  threads at once (a thread pool over one shared searcher): aggregate queries/s and latency. The query-embedding
+  threads at once (a thread pool over one shared retriever): aggregate queries/s and latency. The query-embedding
   cache is emptied before every pass, so every pass pays for embedding its questions; the time embedding alone
   takes is shown, as it is the same for both backends.
 - **Agreement.** For each mode, the share of questions whose top-10 passage ids are identical in both backends,
@@ -26,6 +26,10 @@ distinct questions, shuffled reproducibly. What is measured:
 The encoder and the tokenizer are warmed up before the builds. Before the queries are timed, each backend answers
 20 other questions in every mode, then every timed question once in hybrid mode: answer typing caches the
 part-of-speech tags of the passages it reads, and without this the first timed pass alone would pay for them.
+
+Queries go through ``Retriever``; builds through ``write_index``, the seam ``Retriever.build`` uses, as the corpus is
+a question file's paragraphs, not a folder. Past the public API the script only starts and stops Milvus Lite (its
+start-up timed apart from the build, its data flushed before sizes are taken) and warms up the tokenizer.
 
 Scratch (the index directory and the Milvus Lite file) goes to a temporary directory removed at the end, or to a new
 subdirectory of ``--work-dir`` that is kept. The machine is shared with whatever else runs: the load average at the
@@ -52,16 +56,12 @@ from bench import machine, percentiles, timed
 from bench_scale import size_mib
 from milvus_lite.server_manager import server_manager_instance
 
-from retriever.build import build_index
-from retriever.config import SearchMode, Settings
-from retriever.documents import Document
-from retriever.embed import Encoder
-from retriever.evaluate import load_question_set
-from retriever.manifest import Manifest
-from retriever.milvus.collection import connect
-from retriever.milvus.writer import build_milvus
-from retriever.search import Searcher
-from retriever.tokenize import default_tokenizer
+from retriever import Document, Manifest, Retriever, SearchMode, Settings
+from retriever.evaluation.evaluate import load_question_set
+from retriever.indexes.milvus.collection import connect
+from retriever.indexes.seam import write_index
+from retriever.model.embed import Encoder
+from retriever.query.tokenize import default_tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("embedded", "milvus")
@@ -94,15 +94,15 @@ def build_figures(manifest: Manifest, seconds: float) -> dict[str, Any]:
     }
 
 
-def build_embedded(documents: list[Document], index_dir: Path, settings: Settings, encoder: Encoder) -> dict[str, Any]:
-    manifest, seconds = timed(lambda: build_index(documents, index_dir, settings, encoder, show_progress=False))
+def build_embedded(documents: list[Document], settings: Settings, encoder: Encoder) -> dict[str, Any]:
+    manifest, seconds = timed(lambda: write_index(documents, settings, encoder, show_progress=False))
     return build_figures(manifest, seconds)
 
 
 def build_in_milvus(documents: list[Document], settings: Settings, encoder: Encoder) -> dict[str, Any]:
     """Start Milvus Lite (timed apart), then a full build into its still empty file."""
     _, start_s = timed(lambda: connect(settings))
-    manifest, seconds = timed(lambda: build_milvus(documents, settings, encoder, full=True, show_progress=False))
+    manifest, seconds = timed(lambda: write_index(documents, settings, encoder, full=True, show_progress=False))
     return {**build_figures(manifest, seconds), "start_s": start_s}
 
 
@@ -145,21 +145,21 @@ class QueryPass:
         }
 
 
-def timed_search(searcher: Searcher, question: str, mode: SearchMode) -> tuple[float, list[str]]:
+def timed_search(library: Retriever, question: str, mode: SearchMode) -> tuple[float, list[str]]:
     started = time.perf_counter()
-    hits = searcher.search(question, TOP_K, mode)
-    return 1000 * (time.perf_counter() - started), [hit.passage.passage_id for hit in hits]
+    hits = library.search(question, TOP_K, mode)
+    return 1000 * (time.perf_counter() - started), [hit.passage_id for hit in hits]
 
 
-def query_pass(searcher: Searcher, questions: Sequence[str], mode: SearchMode, threads: int | None = None) -> QueryPass:
+def query_pass(library: Retriever, questions: Sequence[str], mode: SearchMode, threads: int | None = None) -> QueryPass:
     """Every question once, in this thread (``threads`` None) or from a pool of ``threads`` client threads."""
-    searcher.encoder.encode_query.cache_clear()
+    library.encoder.encode_query.cache_clear()
     started = time.perf_counter()
     if threads is None:
-        results = [timed_search(searcher, question, mode) for question in questions]
+        results = [timed_search(library, question, mode) for question in questions]
     else:
         with ThreadPoolExecutor(max_workers=threads) as executor:
-            results = list(executor.map(lambda question: timed_search(searcher, question, mode), questions))
+            results = list(executor.map(lambda question: timed_search(library, question, mode), questions))
     wall_s = time.perf_counter() - started
     return QueryPass([ms for ms, _ in results], [ranking for _, ranking in results], wall_s)
 
@@ -182,37 +182,37 @@ def agreement(first: Sequence[list[str]], second: Sequence[list[str]]) -> dict[s
     }
 
 
-def warm_up_searchers(searchers: dict[str, Searcher], questions: Sequence[str], warm_up: Sequence[str]) -> None:
+def warm_up_libraries(libraries: dict[str, Retriever], questions: Sequence[str], warm_up: Sequence[str]) -> None:
     """Every backend and mode on the warm-up questions, then every backend on the timed questions in hybrid mode, so
     that what is cached per passage above the backends (the part-of-speech tags answer typing reads) is as warm for
     the first timed pass as for the later ones."""
-    for searcher in searchers.values():
+    for library in libraries.values():
         for mode in MODES:
             for question in warm_up:
-                searcher.search(question, TOP_K, mode)
+                library.search(question, TOP_K, mode)
         for question in questions:
-            searcher.search(question, TOP_K, CONCURRENT_MODE)
+            library.search(question, TOP_K, CONCURRENT_MODE)
 
 
 def bench_queries(
-    searchers: dict[str, Searcher], questions: Sequence[str], warm_up: Sequence[str], threads: Sequence[int]
+    libraries: dict[str, Retriever], questions: Sequence[str], warm_up: Sequence[str], threads: Sequence[int]
 ) -> dict[str, Any]:
     log("warming up")
-    warm_up_searchers(searchers, questions, warm_up)
+    warm_up_libraries(libraries, questions, warm_up)
     sequential: dict[str, dict[str, QueryPass]] = {}
     for mode in MODES:
         log(f"sequential {mode} queries")
-        sequential[mode] = {name: query_pass(searcher, questions, mode) for name, searcher in searchers.items()}
+        sequential[mode] = {name: query_pass(library, questions, mode) for name, library in libraries.items()}
     concurrent: dict[str, dict[str, Any]] = {}
     for count in threads:
         log(f"{CONCURRENT_MODE} queries from {count} threads")
         concurrent[str(count)] = {}
-        for name, searcher in searchers.items():
-            run = query_pass(searcher, questions, CONCURRENT_MODE, count)
+        for name, library in libraries.items():
+            run = query_pass(library, questions, CONCURRENT_MODE, count)
             same = agreement(run.rankings, sequential[CONCURRENT_MODE][name].rankings)["same_top10"]
             concurrent[str(count)][name] = {**run.figures(), "same_as_sequential": same}
     return {
-        "embedding_alone": embedding_alone(next(iter(searchers.values())).encoder, questions),
+        "embedding_alone": embedding_alone(next(iter(libraries.values())).encoder, questions),
         "sequential": {mode: {name: run.figures() for name, run in runs.items()} for mode, runs in sequential.items()},
         "concurrent": concurrent,
         "agreement": {
@@ -317,7 +317,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
-    settings = Settings(chunk_max_chars=args.chunk_max_chars)
+    settings = Settings(chunk_max_chars=args.chunk_max_chars, index_dir=work_dir / "embedded", milvus_uri=None)
     milvus_settings = settings.model_copy(
         update={"milvus_uri": str(work_dir / "milvus.db"), "milvus_collection": MILVUS_COLLECTION}
     )
@@ -329,15 +329,15 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     encoder = Encoder.from_settings(settings)
     warm_up_encoder(encoder)
     log(f"building the embedded index of {len(documents)} documents")
-    build = {"embedded": build_embedded(documents, work_dir / "embedded", settings, encoder)}
+    build = {"embedded": build_embedded(documents, settings, encoder)}
     log("building the Milvus Lite collection")
     build["milvus"] = build_in_milvus(documents, milvus_settings, encoder)
     figures["build"] = build
-    searchers = {
-        "embedded": Searcher.open(work_dir / "embedded", settings, encoder),
-        "milvus": Searcher.from_settings(milvus_settings, encoder),
+    libraries = {
+        "embedded": Retriever.from_settings(settings, encoder),
+        "milvus": Retriever.from_settings(milvus_settings, encoder),
     }
-    figures["queries"] = bench_queries(searchers, questions, warm_up, args.threads)
+    figures["queries"] = bench_queries(libraries, questions, warm_up, args.threads)
     figures["run"] = {
         "questions_file": str(args.questions),
         "documents": len(documents),

@@ -6,6 +6,8 @@ graph the query encoder runs, batched.
 The passages are those of the build benchmark (the sample corpus plus the CMRC 2018 trial paragraphs, default
 settings). For each encoder: passages/s, where the time goes (tokenising, the model, pooling), and the cosine of
 its vectors to torch fp32. See docs/BENCHMARKS.md for a run's figures.
+
+Reaches past the public API: it times the encoders themselves (``retriever.model``), on the build's passages.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from retriever.build import passages_of
-from retriever.config import Settings
-from retriever.embed import Encoder, resolve_model
-from retriever.evaluate import load_squad
-from retriever.loader import iter_corpus
-from retriever.onnx_query import OnnxQueryEncoder, cache_path
-from retriever.segment import matching_text
+from retriever import Settings
+from retriever.evaluation.evaluate import load_squad
+from retriever.indexes.pipeline import passages_of
+from retriever.model.embed import Encoder, resolve_model
+from retriever.model.onnx_query import OnnxQueryEncoder, cache_path
+from retriever.reading.loader import iter_corpus
+from retriever.reading.segment import matching_text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CMRC_FILE = PROJECT_ROOT / "data" / "eval" / "cmrc2018_trial.json"

@@ -9,6 +9,9 @@ calibration sample, the base passage's vector plus calibrated Gaussian noise for
 vectors are cached in ``WORK_DIR/cache``; the index is written to ``WORK_DIR/index`` (neither belongs in the
 repository). Traffic goes only to a uvicorn server this script starts on 127.0.0.1 and stops; every loop is bounded.
 See docs/BENCHMARKS.md ("1M passages") for the method and the figures.
+
+Built with ``write_index`` (precomputed vectors), searched through ``Retriever``; internals only where timed alone:
+the BM25 stage (``--bm25-only``), the store's load, the FAISS index (recall, nprobe sweep, query floor).
 """
 
 from __future__ import annotations
@@ -52,15 +55,14 @@ from scale_corpus import (
     variant_documents,
 )
 
-from retriever.build import build_index, corpus_aliases, tokenizing_processes
-from retriever.config import Settings
-from retriever.dense import recall_at_10
-from retriever.documents import Document, Passage
-from retriever.embed import Encoder
-from retriever.lexical import LexicalIndex
-from retriever.search import Searcher
-from retriever.store import load_index
-from retriever.tokenize import TOKENIZER_VERSION, Tokenizer
+from retriever import Document, Passage, Retriever, Settings
+from retriever.indexes.dense import recall_at_10
+from retriever.indexes.lexical import LexicalIndex
+from retriever.indexes.pipeline import corpus_aliases, tokenizing_processes
+from retriever.indexes.seam import write_index
+from retriever.indexes.store import load_index
+from retriever.model.embed import Encoder
+from retriever.query.tokenize import TOKENIZER_VERSION, Tokenizer
 
 SEED = 0
 CALIBRATION_PASSAGES = 512
@@ -179,14 +181,16 @@ def synthetic_corpus(args: argparse.Namespace, settings: Settings, encoder: Enco
     )
 
 
-def build(args: argparse.Namespace, settings: Settings, encoder: Encoder, index_dir: Path) -> tuple[np.ndarray, dict]:
-    """Build the index with ``build_index`` (vectors handed out by ``PrecomputedEncoder``): all vectors, figures."""
+def build(args: argparse.Namespace, settings: Settings, encoder: Encoder) -> tuple[np.ndarray, dict]:
+    """Build the index at ``settings.index_dir`` with ``write_index`` (vectors handed out by
+    ``PrecomputedEncoder``): all vectors, figures."""
+    index_dir = settings.index_dir
     corpus = synthetic_corpus(args, settings, encoder)
     stand_in = PrecomputedEncoder(encoder.name, corpus.texts, corpus.vectors)
     shutil.rmtree(index_dir, ignore_errors=True)
     log(f"building {len(corpus.texts)} passages into {index_dir}")
     started = time.perf_counter()
-    manifest = build_index(corpus.documents, index_dir, settings, stand_in, show_progress=True)
+    manifest = write_index(corpus.documents, settings, stand_in, full=True, show_progress=True)
     seconds = time.perf_counter() - started
     stages = dict(manifest.extra["stage_seconds"], write=seconds - manifest.build_seconds)
     figures = {
@@ -229,10 +233,10 @@ def size_mib(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 2**20
 
 
-def bench_recall(searcher: Searcher, vectors: np.ndarray, queries: Sequence[str]) -> dict[str, Any]:
+def bench_recall(library: Retriever, vectors: np.ndarray, queries: Sequence[str]) -> dict[str, Any]:
     """Recall@10 of the index against exact search for real query vectors, at its own ``nprobe`` and a sweep."""
-    dense = searcher.backend.data.dense
-    query_vectors = np.vstack([searcher.encoder.encode_query(query) for query in queries])
+    dense = library.searcher.backend.data.dense
+    query_vectors = np.vstack([library.encoder.encode_query(query) for query in queries])
     figures: dict[str, Any] = {"queries": len(queries), "recall_at_10": recall_at_10(dense, vectors, query_vectors)}
     if not hasattr(dense, "nprobe"):
         return figures
@@ -247,14 +251,14 @@ def bench_recall(searcher: Searcher, vectors: np.ndarray, queries: Sequence[str]
     return figures
 
 
-def bench_in_process(searcher: Searcher, pool: Iterator[str]) -> dict[str, Any]:
-    """p50/p95/p99 of ``Searcher.search`` (hybrid, top 5) and of the floor, each on its own distinct queries."""
+def bench_in_process(library: Retriever, pool: Iterator[str]) -> dict[str, Any]:
+    """p50/p95/p99 of ``Retriever.search`` (hybrid, top 5) and of the floor, each on its own distinct queries."""
     for query in take(pool, WARM_UP_QUERIES):
-        searcher.search(query)
-    searcher.encoder.encode_query.cache_clear()
+        library.search(query)
+    library.encoder.encode_query.cache_clear()
     return {
-        "search": percentiles(latencies(lambda query: searcher.search(query), take(pool, LATENCY_QUERIES))),
-        "floor": percentiles(latencies(floor_query(searcher), take(pool, LATENCY_QUERIES))),
+        "search": percentiles(latencies(lambda query: library.search(query), take(pool, LATENCY_QUERIES))),
+        "floor": percentiles(latencies(floor_query(library), take(pool, LATENCY_QUERIES))),
     }
 
 
@@ -308,8 +312,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = Settings()
     index_dir = args.work_dir / "index"
+    settings = Settings(index_dir=index_dir, milvus_uri=None)
     figures: dict[str, Any] = {"machine": machine(), "run": {"passages": args.passages, "base": args.base}}
     if args.bm25_only:
         figures["bm25_stage"] = bench_bm25_stage(args, settings)
@@ -319,23 +323,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         vectors = dense.reconstruct_n(0, dense.ntotal)
     else:
         encoder = Encoder.from_settings(settings)
-        vectors, figures["build"] = build(args, settings, encoder, index_dir)
+        vectors, figures["build"] = build(args, settings, encoder)
         del encoder
     log("opening the index in process")
     started = time.perf_counter()
     data = load_index(index_dir)
     figures["load_index_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    searcher = Searcher.open(index_dir, settings)
+    library = Retriever.from_settings(settings)
     figures["searcher_open_s"] = time.perf_counter() - started
     del data
     pool = iter(distinct_queries())
     log("recall against exact search")
-    figures["recall"] = bench_recall(searcher, vectors, take(pool, RECALL_QUERIES))
+    figures["recall"] = bench_recall(library, vectors, take(pool, RECALL_QUERIES))
     del vectors
     log("in-process query latency")
-    figures["in_process"] = bench_in_process(searcher, pool)
-    del searcher
+    figures["in_process"] = bench_in_process(library, pool)
+    del library
     log("server start-up and memory")
     figures["server"] = bench_server(index_dir, args.port or free_port(), pool, args.work_dir / "server.log")
     figures["targets"] = verdicts(figures)

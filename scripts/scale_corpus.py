@@ -6,6 +6,8 @@ Every paragraph is three to seven real sentences of the sample corpus and the CM
 base paragraph (one sentence swapped for another real sentence, the order shuffled, under another real title) and
 gets that base paragraph's vector plus Gaussian noise, re-normalised. The noise is calibrated so that the noisy
 vectors sit as far from their base as the encoder puts real variants (measured on a sample of variants).
+
+Reaches past the public API: it cuts text with the reader's segmenter and checks it with the build's chunking.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retriever.build import passages_of
-from retriever.config import Settings
-from retriever.documents import Document, Passage
-from retriever.evaluate import load_squad
-from retriever.loader import iter_corpus
-from retriever.paragraphs import ends_sentence
-from retriever.segment import classify, matching_text, paragraph_spans, sentence_spans
+from retriever import Document, Passage, Settings
+from retriever.evaluation.evaluate import load_squad
+from retriever.indexes.pipeline import passages_of
+from retriever.reading.loader import iter_corpus
+from retriever.reading.paragraphs import ends_sentence
+from retriever.reading.segment import classify, matching_text, paragraph_spans, sentence_spans
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_ROOT / "retriever" / "data" / "corpus"

@@ -11,7 +11,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from api.local_server import CHROMIUM, CHROMIUM_ARGS, running_server
 from api.main import create_app
-from retriever.config import Settings
+from retriever import Settings
 
 QUESTION = "How many households did Tumed Right Banner lift out of poverty?"
 

@@ -133,3 +133,27 @@ def test_the_api_app_uses_the_public_api_and_the_settings_only():
         if target.startswith("retriever.") and target != "retriever.config"
     ]
     assert reaching_in == []
+
+
+COMPONENT_BENCHMARKS = {
+    "bench.py": "its floor times the FAISS and BM25 indexes alone, its build the seam on CMRC paragraphs",
+    "bench_backends.py": "times Milvus Lite's start apart from the build",
+    "bench_scale.py": "times the BM25 stage alone and the index load",
+    "bench_passage_encoders.py": "compares passage encoders",
+    "scale_corpus.py": "generates text with the segmenter",
+}
+"""Scripts that measure or drive one internal part, and why they reach past the public API."""
+
+
+def test_scripts_use_the_public_api_the_command_and_the_settings_only():
+    allowed = {"retriever", "retriever.cli", "retriever.config"}
+    scripts = sorted((PROJECT_ROOT / "scripts").glob("*.py"))
+    assert set(COMPONENT_BENCHMARKS) <= {path.name for path in scripts}
+    reaching_in = [
+        f"{path.name}: {target}"
+        for path in scripts
+        if path.name not in COMPONENT_BENCHMARKS
+        for target in imports(path, module_level_only=False)
+        if target.startswith("retriever") and target not in allowed
+    ]
+    assert reaching_in == []
