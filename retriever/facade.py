@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retriever.answers.answer import Answer, answer_question
 from retriever.config import SearchMode, Settings
@@ -22,8 +22,10 @@ from retriever.indexes.seam import cached_index, write_index
 from retriever.model.embed import Encoder
 from retriever.query.expand import QueryPlan
 from retriever.ranking.search import Searcher, SearchHit
+
+if TYPE_CHECKING:
+    from retriever.reading.loader import LoadReport
 from retriever.reading.documents import Document, Passage
-from retriever.reading.loader import LoadReport, iter_corpus
 
 IndexTarget = str | Path
 """An index directory, or a Milvus URI: ``http(s)://``, ``tcp://`` or ``unix:`` for a server, a path ending in
@@ -90,6 +92,8 @@ class Retriever:
         An existing index is updated: unchanged passages keep their vectors. Unreadable files are skipped with a
         warning and recorded in ``report``; a corpus with no readable article raises ``ValueError``.
         """
+        from retriever.reading.loader import LoadReport, iter_corpus  # the file readers: only builds need them
+
         resolved = settings_for(index, settings)
         corpus = Path(corpus_dir) if corpus_dir is not None else resolved.corpus_dir
         report = report if report is not None else LoadReport()

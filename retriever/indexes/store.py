@@ -86,7 +86,9 @@ def replace_directory(staging: Path, out_dir: Path) -> None:
 def read_manifest(index_dir: Path) -> Manifest:
     path = index_dir / MANIFEST
     if not path.is_file():
-        raise IndexLoadError(f"no index at {index_dir} (missing {MANIFEST}); build one with `retriever build --index {index_dir}`")
+        raise IndexLoadError(
+            f"no index at {index_dir} (missing {MANIFEST}); build one with `retriever build --index {index_dir}`"
+        )
     try:
         manifest = Manifest(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
