@@ -45,6 +45,16 @@ class Metrics:
         )
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted under their own label; any other a client sends is counted as ``other``, so that clients
+cannot create metric series without bound."""
+
+
+def _method_of(scope: Scope) -> str:
+    method = scope["method"]
+    return method if method in KNOWN_METHODS else "other"
+
+
 def _route_of(scope: Scope) -> str:
     """The matched route's template (``/documents/{doc_id:path}``), so labels stay few; unmatched paths share one."""
     route = scope.get("route")
@@ -90,8 +100,9 @@ class RequestLogMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = _route_of(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(seconds)
+            method = _method_of(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(seconds)
             access_log.info(
                 json.dumps(
                     {

@@ -21,7 +21,8 @@ from api.main import create_app
 from api.schemas import index_version
 from retriever import Retriever
 from retriever.indexes.build import build_index
-from retriever.indexes.store import DENSE_FILE, read_manifest, replace_directory
+from retriever.indexes.generations import new_staging, publish
+from retriever.indexes.store import DENSE_FILE, read_manifest
 from retriever.reading.loader import iter_corpus
 from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS, open_searcher
 
@@ -42,10 +43,10 @@ def two_indexes(tmp_path_factory, settings, encoder) -> dict[Path, set[str]]:
 
 
 def install(source: Path, live: Path) -> None:
-    """Put a copy of ``source`` at ``live`` the way a rebuild does: staged beside it, then renamed over it."""
-    staging = live.with_name(live.name + ".staging")
-    shutil.copytree(source, staging)
-    replace_directory(staging, live)
+    """Put a copy of ``source`` at ``live`` the way a rebuild does: staged beside it, then swapped in."""
+    staging = new_staging(live)
+    shutil.copytree(source, staging, dirs_exist_ok=True)
+    publish(staging, live)
 
 
 @pytest.fixture
@@ -237,6 +238,33 @@ def test_metrics_count_requests_and_describe_the_index(client, searcher):
     assert 'http_requests_total{method="GET",route="/documents/{doc_id:path}",status="404"}' in text
     assert 'http_request_duration_seconds_bucket{le="0.5",method="POST",route="/search"}' in text
     assert f"index_passages {float(searcher.manifest.passages)}" in text
+
+
+def test_invented_methods_share_one_metric_label(client):
+    for method in ("BREW", "PROPFIND", "X-CUSTOM-1", "X-CUSTOM-2"):
+        assert client.request(method, "/search").status_code == 405
+    text = client.get("/metrics").text
+    assert 'http_requests_total{method="other",route="/search",status="405"} 4.0' in text
+    assert "BREW" not in text and "X-CUSTOM" not in text
+
+
+def test_documents_are_read_on_the_bounded_pool(client, searcher):
+    doc_id = searcher.backend.get_many([0])[0].doc_id
+    pool = client.app.state.pool
+    calls = []
+    original = pool.run
+
+    async def counting(function, *args):
+        calls.append(function.__name__)
+        return await original(function, *args)
+
+    pool.run = counting
+    try:
+        assert client.get(f"/documents/{doc_id}").status_code == 200
+        assert client.get("/documents/no-such-document").status_code == 404
+    finally:
+        pool.run = original
+    assert calls == ["_read", "_read"]
 
 
 def test_cors_is_closed_by_default_and_opens_to_configured_origins(client, settings, searcher):

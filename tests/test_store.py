@@ -6,9 +6,9 @@ import pytest
 
 from retriever.errors import IndexLoadError
 from retriever.indexes.build import build_index
-from retriever.indexes.passage_store import content_hash
+from retriever.indexes.generations import generations
 from retriever.indexes.store import MANIFEST, STORE_FILE, load_index, read_manifest
-from retriever.reading.documents import Document
+from retriever.reading.documents import Document, content_hash
 from retriever.reading.segment import matching_text
 from tests.conftest import open_searcher
 
@@ -41,10 +41,29 @@ def test_round_trip_keeps_passages_vectors_and_rankings(tiny_index, settings, en
         assert searcher.search("阿拉善盟有多少脱贫户？", 1, mode)[0].passage.passage_id == "b#0"
 
 
-def test_rebuild_replaces_the_index_without_leftovers(tiny_index, settings, encoder):
+def test_rebuilds_keep_the_live_generation_and_one_before_it(tiny_index, settings, encoder):
+    first = tiny_index.resolve()
     build_index(DOCUMENTS[:1], tiny_index, settings, encoder, show_progress=False)
     assert read_manifest(tiny_index).documents == 1
-    assert sorted(p.name for p in tiny_index.parent.iterdir()) == ["tiny"]
+    second = tiny_index.resolve()
+    assert tiny_index.is_symlink() and second != first and first.is_dir()
+    build_index(DOCUMENTS, tiny_index, settings, encoder, show_progress=False)
+    entries = sorted(p.name for p in tiny_index.parent.iterdir())
+    assert entries == sorted(["tiny", second.name, tiny_index.resolve().name]), entries
+    assert not first.exists()
+
+
+def test_an_index_of_an_earlier_version_becomes_the_previous_generation(tmp_path, settings, encoder):
+    index = tmp_path / "old"
+    build_index(DOCUMENTS[:1], index, settings, encoder, show_progress=False)
+    shutil.copytree(index.resolve(), tmp_path / "plain")
+    shutil.rmtree(index.resolve())
+    index.unlink()
+    (tmp_path / "plain").rename(index)  # a plain directory, as versions before generations wrote it
+    (tmp_path / ".old.building-999999999").mkdir()  # staging of a build killed under an earlier version
+    build_index(DOCUMENTS, index, settings, encoder, show_progress=False)
+    assert index.is_symlink() and read_manifest(index).documents == 2
+    assert len(generations(index)) == 2 and not (tmp_path / ".old.building-999999999").exists()
 
 
 def test_a_loaded_index_keeps_its_own_passages_after_a_rebuild_swaps_the_directory(tiny_index, settings, encoder):

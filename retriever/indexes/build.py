@@ -26,7 +26,7 @@ from retriever.indexes.pipeline import (
     passages_of,
     tokenizing_processes,
 )
-from retriever.indexes.store import NewIndex, load_passages_and_vectors, read_manifest, save_index
+from retriever.indexes.store import NewIndex, live_index, load_passages_and_vectors, read_manifest, save_index
 from retriever.model.embed import Encoder
 from retriever.query.tokenize import Tokenizer
 from retriever.reading.documents import Document, content_hash
@@ -101,8 +101,9 @@ def previous_index(index_dir: Path, encoder: Encoder) -> PreviousIndex:
     """The reusable parts of the index already at ``index_dir``: anything unusable (no index, damaged files)
     means nothing is reused, and another model means no vector is."""
     try:
-        manifest = read_manifest(index_dir)
-        store, dense = load_passages_and_vectors(index_dir, manifest)
+        root = live_index(index_dir)
+        manifest = read_manifest(root)
+        store, dense = load_passages_and_vectors(root, manifest)
         hashes = store.document_hashes()
         if manifest.model != encoder.name or manifest.dim != encoder.dim:
             return PreviousIndex(document_hashes=hashes)

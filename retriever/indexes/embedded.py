@@ -10,7 +10,7 @@ import numpy as np
 from retriever.config import SearchMode, Settings
 from retriever.indexes.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.indexes.manifest import check_compatible
-from retriever.indexes.store import IndexData, load_index, read_manifest
+from retriever.indexes.store import IndexData, live_index, load_index, read_manifest
 from retriever.reading.documents import Document, Passage
 
 
@@ -27,8 +27,9 @@ class EmbeddedBackend:
     @classmethod
     def open(cls, index_dir: Path, settings: Settings) -> EmbeddedBackend:
         """Load ``index_dir``, refusing it before any heavy loading if it does not match ``settings``."""
-        check_compatible(read_manifest(index_dir), index_dir, settings.model)
-        return cls(load_index(index_dir), str(index_dir))
+        root = live_index(index_dir)
+        check_compatible(read_manifest(root), index_dir, settings.model)
+        return cls(load_index(root), str(index_dir))
 
     def __len__(self) -> int:
         return len(self.data.store)

@@ -35,9 +35,11 @@ def index_exists(settings: Settings) -> bool:
         from retriever.indexes.milvus.collection import connect, live_generation
 
         return live_generation(connect(settings), settings.milvus_collection) is not None
+    from retriever.indexes.generations import live_generation
     from retriever.indexes.store import MANIFEST
 
-    return (settings.index_dir / MANIFEST).is_file()
+    live = live_generation(settings.index_dir)
+    return live is not None and (live / MANIFEST).is_file()
 
 
 def open_index(settings: Settings) -> SearchBackend:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ import faiss
 
 from retriever.errors import IndexLoadError
 from retriever.indexes.dense import read_dense, write_dense
+from retriever.indexes.generations import live_generation, new_staging, publish
 from retriever.indexes.lexical import LexicalIndex
 from retriever.indexes.manifest import FORMAT_VERSION, Manifest
 from retriever.indexes.passage_store import PassageStore, write_store
@@ -52,43 +52,34 @@ class IndexData:
 
 
 def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> None:
-    """Write the index into a sibling temporary directory, then swap it into ``out_dir``.
-
-    A reader never sees a half-written index: either the old directory or the new one.
-    """
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    """Write the index as a new generation beside ``out_dir``, then make ``out_dir`` point at it in one step
+    (:mod:`retriever.indexes.generations`): a reader sees the old index or the new one, and a build killed at any
+    point leaves the old one serving."""
+    staging = new_staging(out_dir.absolute())
     try:
         write_dense(data.dense, staging / DENSE_FILE)
         data.lexical.save(staging / LEXICAL_DIR)
         write_store(staging / STORE_FILE, data.documents, data.passages, show_progress)
         (staging / ALIASES_FILE).write_text(json.dumps(data.aliases, ensure_ascii=False), encoding="utf-8")
         (staging / MANIFEST).write_text(data.manifest.to_json(), encoding="utf-8")
-        replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    publish(staging, out_dir.absolute())
 
 
-def replace_directory(staging: Path, out_dir: Path) -> None:
-    """Put the finished directory ``staging`` at ``out_dir`` by renames, removing whatever was there: a server
-    still reading the old index keeps its open files, and a new reader finds the old index or the new one."""
-    retired = out_dir.parent / f".{out_dir.name}.retired-{os.getpid()}"
-    if out_dir.exists():
-        out_dir.rename(retired)
-    staging.rename(out_dir)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def read_manifest(index_dir: Path) -> Manifest:
-    path = index_dir / MANIFEST
-    if not path.is_file():
+def live_index(index_dir: Path) -> Path:
+    """The generation ``index_dir`` serves now, to read every part of one index from."""
+    live = live_generation(index_dir)
+    if live is None or not (live / MANIFEST).is_file():
         raise IndexLoadError(
             f"no index at {index_dir} (missing {MANIFEST}); build one with `retriever build --index {index_dir}`"
         )
+    return live
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    path = live_index(index_dir) / MANIFEST
     try:
         manifest = Manifest(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
@@ -107,7 +98,8 @@ _DAMAGE = (OSError, RuntimeError, ValueError, TypeError, sqlite3.Error)
 
 
 def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[PassageStore, faiss.Index]:
-    """The passage store and the (memory-mapped) dense index, checked against each other and the manifest."""
+    """The passage store and the (memory-mapped) dense index of one generation directory (see :func:`live_index`),
+    checked against each other and the manifest."""
     try:
         dense = read_dense(index_dir / DENSE_FILE)
         store = PassageStore(index_dir / STORE_FILE)
@@ -123,12 +115,14 @@ def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[Pass
 
 def load_index(index_dir: Path) -> IndexData:
     """Load every part of an index directory, checking the parts agree with the manifest. Nothing is read into
-    RAM in full: the dense and BM25 arrays are memory-mapped and passages are fetched from the store per query."""
-    manifest = read_manifest(index_dir)
-    store, dense = load_passages_and_vectors(index_dir, manifest)
+    RAM in full: the dense and BM25 arrays are memory-mapped and passages are fetched from the store per query.
+    Every part comes from the generation ``index_dir`` serves when this starts."""
+    root = live_index(index_dir)
+    manifest = read_manifest(root)
+    store, dense = load_passages_and_vectors(root, manifest)
     try:
-        aliases = [(short, full) for short, full in json.loads((index_dir / ALIASES_FILE).read_text(encoding="utf-8"))]
-        lexical = LexicalIndex.load(index_dir / LEXICAL_DIR, Tokenizer.for_aliases(aliases), mmap=True)
+        aliases = [(short, full) for short, full in json.loads((root / ALIASES_FILE).read_text(encoding="utf-8"))]
+        lexical = LexicalIndex.load(root / LEXICAL_DIR, Tokenizer.for_aliases(aliases), mmap=True)
     except _DAMAGE as exc:
         raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
     return IndexData(manifest, store, dense, lexical, aliases)
