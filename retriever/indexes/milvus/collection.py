@@ -22,8 +22,8 @@ from retriever.errors import IndexLoadError
 from retriever.indexes.manifest import FORMAT_VERSION, Manifest
 from retriever.reading.documents import Document, Passage
 
-MANIFEST_PROPERTY = "retriever.indexes.manifest"
-ALIASES_PROPERTY = "retriever.query.aliases"
+MANIFEST_PROPERTY = "retriever.manifest"
+ALIASES_PROPERTY = "retriever.aliases"
 DOCUMENTS_SUFFIX = "__documents"
 TERMS_SUFFIX = "__terms"
 GENERATION_SEPARATOR = "__g"
