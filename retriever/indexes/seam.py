@@ -78,7 +78,10 @@ def cached_index(documents: Sequence[Document], settings: Settings, encoder: Enc
     the same key."""
     key = index_key(documents, settings)
     if settings.milvus_uri:
-        key += f"_hnsw_{settings.milvus_hnsw_m}_{settings.milvus_hnsw_ef_construction}"
+        from retriever.indexes.milvus.collection import dense_index
+
+        index = dense_index(settings)
+        key += "_" + "_".join([index["index_type"].lower(), *map(str, index["params"].values())])
         cached = settings.model_copy(update={"milvus_collection": f"cache_{key}"})
     else:
         cached = settings.model_copy(update={"index_dir": settings.cache_dir / "indexes" / key})

@@ -1,4 +1,4 @@
-"""Search a Milvus collection: dense by HNSW, lexical by sparse inner product over the project's BM25 weights.
+"""Search a Milvus collection: dense by its vector index (HNSW on a server), lexical by sparse inner product over the project's BM25 weights.
 
 A query's BM25 score is the embedded backend's: the query's tokens, plus for each group of alternative terms its best
 term at the group's weight. An inner product sums terms, so each term (and the query itself) is one sparse search;
@@ -24,6 +24,7 @@ from retriever.indexes.milvus.collection import (
     MAX_RESULT_WINDOW,
     PASSAGE_FIELDS,
     connect,
+    dense_search_params,
     documents_collection,
     documents_of,
     in_filter,
@@ -71,7 +72,7 @@ class MilvusBackend:
         self.location = f"{location(settings)} ({collection})"
         self.manifest, self.aliases = read_properties(client, collection, self.location)
         self.tokenizer = Tokenizer.for_aliases(self.aliases)
-        self._ef = settings.milvus_hnsw_ef
+        self._settings = settings
 
     @classmethod
     def open(cls, settings: Settings) -> MilvusBackend:
@@ -117,7 +118,7 @@ class MilvusBackend:
             anns_field="vector",
             limit=n,
             output_fields=["pid"],
-            search_params={"metric_type": "IP", "params": {"ef": max(self._ef, n)}},
+            search_params={"metric_type": "IP", "params": dense_search_params(self._settings, n)},
         )[0]
         scores = {hit["pid"]: float(hit["distance"]) for hit in found}
         return np.fromiter(scores, dtype=np.int64, count=len(scores)), scores

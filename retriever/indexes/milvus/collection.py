@@ -2,19 +2,26 @@
 
 A build writes a *generation*: a passages collection with its documents and terms collections, named after the
 service's alias and a timestamp. The alias points at the passages collection being served; the other two are found by
-name from it, so moving the alias moves all three at once.
+name from it, so moving the alias moves all three at once. A generation's manifest and mined aliases are properties
+of its passages collection.
+
+A server that implements neither aliases nor collection properties (the C++ engine of Milvus Lite 2.5, run as a
+server) gets a *catalog* collection beside the generations instead: one row names the live generation (an upsert
+moves it in one step, as the alias would) and rows per generation hold its manifest and aliases.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import grpc
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from retriever.config import Settings
@@ -26,6 +33,7 @@ MANIFEST_PROPERTY = "retriever.manifest"
 ALIASES_PROPERTY = "retriever.aliases"
 DOCUMENTS_SUFFIX = "__documents"
 TERMS_SUFFIX = "__terms"
+CATALOG_SUFFIX = "__catalog"
 GENERATION_SEPARATOR = "__g"
 MAX_VARCHAR = 65_535
 """Milvus's longest VARCHAR, in bytes."""
@@ -119,10 +127,60 @@ def generations(client: MilvusClient, alias: str) -> list[str]:
 
 def live_generation(client: MilvusClient, alias: str) -> str | None:
     """The passages collection ``alias`` points at, if any."""
+    if not keeps_aliases(client):
+        live = _catalog_text(client, alias, "", "live")
+        return live if live in generations(client, alias) else None
     for name in generations(client, alias):
         if alias in client.list_aliases(name)["aliases"]:
             return name
     return None
+
+
+def point_alias(client: MilvusClient, alias: str, collection: str) -> None:
+    """Make ``alias`` serve the generation ``collection``, in one step."""
+    if not keeps_aliases(client):
+        _write_catalog(client, alias, "", "live", collection)
+    elif live_generation(client, alias) is None:
+        client.create_alias(collection, alias)
+    else:
+        client.alter_alias(collection, alias)
+
+
+@lru_cache(maxsize=8)
+def keeps_aliases(client: MilvusClient) -> bool:
+    """Whether the server implements aliases and collection properties; without them the catalog stands in."""
+    quiet = logging.getLogger("pymilvus.decorators")
+    was_disabled, quiet.disabled = quiet.disabled, True  # the probe's expected failure is no error to report
+    try:
+        client.list_aliases()
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+            return False
+        raise
+    except MilvusException:
+        return True
+    finally:
+        quiet.disabled = was_disabled
+    return True
+
+
+def dense_index(settings: Settings) -> dict[str, Any]:
+    """The dense index a build creates (recorded in its manifest): type and build parameters."""
+    params: dict[str, int] = {}
+    if settings.milvus_index_type == "HNSW":
+        params = {"M": settings.milvus_hnsw_m, "efConstruction": settings.milvus_hnsw_ef_construction}
+    elif settings.milvus_index_type == "IVF_FLAT":
+        params = {"nlist": settings.milvus_ivf_nlist}
+    return {"index_type": settings.milvus_index_type, "params": params}
+
+
+def dense_search_params(settings: Settings, n: int) -> dict[str, int]:
+    """The search parameters of the dense index for the top ``n``: HNSW's breadth at least ``n``."""
+    if settings.milvus_index_type == "HNSW":
+        return {"ef": max(settings.milvus_hnsw_ef, n)}
+    if settings.milvus_index_type == "IVF_FLAT":
+        return {"nprobe": settings.milvus_ivf_nprobe}
+    return {}
 
 
 def create_generation(client: MilvusClient, name: str, dim: int, settings: Settings) -> None:
@@ -148,6 +206,8 @@ def drop_generation(client: MilvusClient, name: str) -> None:
     for collection in reversed(generation_collections(name)):
         if client.has_collection(collection):
             client.drop_collection(collection)
+    if not keeps_aliases(client):
+        _delete_catalog(client, _alias_of(name), name, "properties")
 
 
 def _passages_schema(client: MilvusClient, dim: int) -> Any:
@@ -164,12 +224,7 @@ def _passages_schema(client: MilvusClient, dim: int) -> Any:
 
 def _passages_indexes(client: MilvusClient, settings: Settings) -> Any:
     index_params = client.prepare_index_params()
-    index_params.add_index(
-        "vector",
-        index_type="HNSW",
-        metric_type="IP",
-        params={"M": settings.milvus_hnsw_m, "efConstruction": settings.milvus_hnsw_ef_construction},
-    )
+    index_params.add_index("vector", metric_type="IP", **dense_index(settings))
     index_params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     return index_params
 
@@ -252,15 +307,20 @@ def documents_of(rows: Iterable[dict]) -> dict[str, Document]:
 
 
 def write_properties(client: MilvusClient, collection: str, manifest: Manifest, aliases: list[tuple[str, str]]) -> None:
-    client.alter_collection_properties(
-        collection,
-        properties={MANIFEST_PROPERTY: manifest.to_json(), ALIASES_PROPERTY: json.dumps(aliases, ensure_ascii=False)},
-    )
+    properties = {MANIFEST_PROPERTY: manifest.to_json(), ALIASES_PROPERTY: json.dumps(aliases, ensure_ascii=False)}
+    if keeps_aliases(client):
+        client.alter_collection_properties(collection, properties=properties)
+    else:
+        _write_catalog(client, _alias_of(collection), collection, "properties", json.dumps(properties))
 
 
 def read_properties(client: MilvusClient, collection: str, where: str) -> tuple[Manifest, list[tuple[str, str]]]:
     """The manifest and mined aliases a build stored on ``collection``."""
-    properties = client.describe_collection(collection).get("properties", {})
+    if keeps_aliases(client):
+        properties = client.describe_collection(collection).get("properties", {})
+    else:
+        stored = _catalog_text(client, _alias_of(collection), collection, "properties")
+        properties = json.loads(stored) if stored else {}
     if MANIFEST_PROPERTY not in properties:
         raise IndexLoadError(f"{where} holds no finished build (no manifest); rebuild it")
     try:
@@ -271,6 +331,68 @@ def read_properties(client: MilvusClient, collection: str, where: str) -> tuple[
     if manifest.format_version != FORMAT_VERSION:
         raise IndexLoadError(f"{where} has format {manifest.format_version}, this version reads {FORMAT_VERSION}")
     return manifest, aliases
+
+
+def _alias_of(generation: str) -> str:
+    return generation.rsplit(GENERATION_SEPARATOR, 1)[0]
+
+
+def _catalog(client: MilvusClient, alias: str) -> str:
+    """The catalog collection of ``alias``, created on first use."""
+    name = alias + CATALOG_SUFFIX
+    if not client.has_collection(name):
+        schema = client.create_schema(auto_id=False, description="retriever catalog: live generation, manifests")
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        for field in ("generation", "entry", "text"):
+            schema.add_field(field, DataType.VARCHAR, max_length=MAX_VARCHAR)
+        schema.add_field("part", DataType.INT64)
+        schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+        index_params = client.prepare_index_params()
+        index_params.add_index("placeholder", index_type="FLAT", metric_type="L2")
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        client.create_index(name, index_params, sync=False)
+    client.load_collection(name)
+    return name
+
+
+def _catalog_filter(generation: str, entry: str) -> str:
+    return f"generation == {literal(generation)} and entry == {literal(entry)}"
+
+
+def _write_catalog(client: MilvusClient, alias: str, generation: str, entry: str, text: str) -> None:
+    """Store ``text`` as the catalog entry ``entry`` of ``generation`` (parts of one VARCHAR each), replacing it."""
+    catalog = _catalog(client, alias)
+    parts = [text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)] or [""]
+    rows = [
+        {
+            "key": int.from_bytes(hashlib.sha256(f"{generation}\n{entry}\n{part}".encode()).digest()[:8]) % KEY_END,
+            "generation": generation,
+            "entry": entry,
+            "part": part,
+            "text": chunk,
+            "placeholder": [0.0, 0.0],
+        }
+        for part, chunk in enumerate(parts)
+    ]
+    client.upsert(catalog, rows)
+    client.delete(catalog, filter=f"{_catalog_filter(generation, entry)} and part >= {len(parts)}")
+
+
+def _catalog_text(client: MilvusClient, alias: str, generation: str, entry: str) -> str | None:
+    if not client.has_collection(alias + CATALOG_SUFFIX):
+        return None
+    rows = client.query(
+        _catalog(client, alias),
+        filter=_catalog_filter(generation, entry),
+        output_fields=["part", "text"],
+        consistency_level="Strong",
+    )
+    return "".join(row["text"] for row in sorted(rows, key=lambda row: row["part"])) if rows else None
+
+
+def _delete_catalog(client: MilvusClient, alias: str, generation: str, entry: str) -> None:
+    if client.has_collection(alias + CATALOG_SUFFIX):
+        client.delete(_catalog(client, alias), filter=_catalog_filter(generation, entry))
 
 
 def iterate(

@@ -27,6 +27,7 @@ from retriever.indexes.milvus.collection import (
     PASSAGE_FIELDS,
     connect,
     create_generation,
+    dense_index,
     document_rows,
     documents_collection,
     drop_generation,
@@ -39,6 +40,7 @@ from retriever.indexes.milvus.collection import (
     passage_key,
     passage_of,
     passage_row,
+    point_alias,
     read_properties,
     rows_of_documents,
     term_rows,
@@ -132,15 +134,11 @@ def _rebuild_reason(live: LiveIndex | None, encoder: Encoder, settings: Settings
     if built.chunking != chunking(settings):
         return "chunking settings changed"
     bm25 = built.extra.get("bm25", {})
-    if (bm25.get("k1"), bm25.get("b")) != (settings.bm25_k1, settings.bm25_b) or built.extra.get("hnsw") != _hnsw(
-        settings
-    ):
-        return "index parameters changed"
+    if (bm25.get("k1"), bm25.get("b")) != (settings.bm25_k1, settings.bm25_b):
+        return "BM25 parameters changed"
+    if built.extra.get("dense_index") != dense_index(settings):
+        return "dense index parameters changed"
     return None
-
-
-def _hnsw(settings: Settings) -> dict[str, int]:
-    return {"M": settings.milvus_hnsw_m, "efConstruction": settings.milvus_hnsw_ef_construction}
 
 
 def _full_build(
@@ -178,7 +176,7 @@ def _full_build(
         extra = _extra(settings, name, avgdl, reused, changes, clock, passage_chars(passages))
         manifest = new_manifest(documents, len(passages), encoder, settings, extra, started)
         write_properties(client, name, manifest, aliases)
-        _move_alias(client, settings.milvus_collection, name)
+        point_alias(client, settings.milvus_collection, name)
     except BaseException:
         drop_generation(client, name)
         raise
@@ -261,7 +259,7 @@ def _extra(
         "backend": "milvus",
         "collection": collection,
         "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b, "avgdl": avgdl},
-        "hnsw": _hnsw(settings),
+        "dense_index": dense_index(settings),
         "reused_vectors": reused,
         "passage_chars": chars,
         "document_changes": changes,
@@ -334,8 +332,3 @@ def _flush(client: MilvusClient, collection: str) -> None:
         client.flush(name)
 
 
-def _move_alias(client: MilvusClient, alias: str, collection: str) -> None:
-    if live_generation(client, alias) is None:
-        client.create_alias(collection, alias)
-    else:
-        client.alter_alias(collection, alias)
