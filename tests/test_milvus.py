@@ -31,8 +31,17 @@ milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not inst
 
 from pymilvus import MilvusClient
 
+from retriever.indexes.milvus import writer
 from retriever.indexes.milvus.backend import MilvusBackend
-from retriever.indexes.milvus.collection import connect, generations, live_generation, passage_key
+from retriever.indexes.milvus.collection import (
+    connect,
+    generations,
+    iterate,
+    live_generation,
+    passage_key,
+    read_journal,
+    terms_collection,
+)
 from retriever.indexes.milvus.writer import build_milvus
 
 TOKEN = "test-admin-token"
@@ -263,3 +272,45 @@ def test_a_full_build_for_another_model_embeds_everything_afresh(milvus_settings
     manifest = build_milvus(documents[:1], settings, encoder, show_progress=False)
     assert manifest.model == "another/model-of-the-same-dimension"
     assert manifest.extra["reused_vectors"] == 0
+
+
+class Died(Exception):
+    """Stands for the process dying at one step of an update."""
+
+
+UPDATE_STEPS = ["_write", "_delete_stale_document_parts", "_adjust_frequencies", "_flush", "write_properties"]
+
+
+def _frequencies_of(client, alias: str) -> dict[int, int]:
+    generation = live_generation(client, alias)
+    return {row["dimension"]: row["df"] for row in iterate(client, terms_collection(generation), "dimension", ["df"])}
+
+
+@pytest.mark.parametrize("step", UPDATE_STEPS)
+def test_an_update_that_dies_part_way_is_completed_by_the_next_run(
+    step, milvus_settings, documents, encoder, monkeypatch
+):
+    settings = milvus_settings.model_copy(update={"milvus_collection": f"died{UPDATE_STEPS.index(step)}"})
+    build_milvus(documents[:3], settings, encoder, full=True, show_progress=False)
+    changed = replace(documents[0], text=documents[0].text + "\n\n新增段落：该地区今年新增帮扶项目12个。")
+    update = [changed, documents[2], documents[3]]  # one changed, one removed, one added
+
+    def die(*_: object, **__: object) -> None:
+        raise Died(step)
+
+    monkeypatch.setattr(writer, step, die)
+    with pytest.raises(Died):
+        build_milvus(update, settings, encoder, show_progress=False)
+    monkeypatch.undo()
+    assert Searcher.from_settings(settings, encoder).search("脱贫攻坚", 3), "the half-updated index still answers"
+
+    completed = build_milvus(update, settings, encoder, show_progress=False)
+    fresh = settings.model_copy(update={"milvus_collection": f"fresh{UPDATE_STEPS.index(step)}"})
+    rebuilt = build_milvus(update, fresh, encoder, full=True, show_progress=False)
+    client = connect(settings)
+    assert completed.passages == rebuilt.passages and completed.corpus_hash == rebuilt.corpus_hash
+    assert _frequencies_of(client, settings.milvus_collection) == _frequencies_of(client, fresh.milvus_collection)
+    assert read_journal(client, live_generation(client, settings.milvus_collection)) == []
+    served = Searcher.from_settings(settings, encoder)
+    assert {p.doc_id for p in served.backend.passages_of(documents[1].doc_id)} == set()
+    assert served.search("该地区今年新增帮扶项目", 1)[0].passage.doc_id == changed.doc_id

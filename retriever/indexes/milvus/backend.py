@@ -18,7 +18,7 @@ from retriever.config import SearchMode, Settings
 from retriever.errors import BackendUnavailable, IndexLoadError
 from retriever.indexes.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.indexes.manifest import check_compatible
-from retriever.indexes.milvus.bm25 import query_weights, token_dimension
+from retriever.indexes.milvus.bm25 import PASSAGES_ROW, query_weights, token_dimension
 from retriever.indexes.milvus.collection import (
     DOCUMENT_FIELDS,
     MAX_RESULT_WINDOW,
@@ -135,15 +135,15 @@ class MilvusBackend:
         base = self.tokenizer.tokenize(lexical.query)
         wholes = {term: normalize_for_matching(term) for terms, _ in lexical.groups for term in terms}
         pieces = {term: self.tokenizer.tokenize(term) for term in wholes}
-        frequencies = self._frequencies([*base, *wholes.values(), *(t for ts in pieces.values() for t in ts)])
-        searches = [query_weights(base, frequencies, len(self))]
+        frequencies, passages = self._frequencies([*base, *wholes.values(), *(t for ts in pieces.values() for t in ts)])
+        searches = [query_weights(base, frequencies, passages)]
         groups: list[tuple[float, list[int]]] = []
         for terms, weight in lexical.groups:
             groups.append((weight, list(range(len(searches), len(searches) + len(terms)))))
             for term in terms:
                 # A whole expansion term when the index knows it as one token, else its pieces (as bm25s decides).
-                whole = query_weights([wholes[term]], frequencies, len(self))
-                searches.append(whole or query_weights(pieces[term], frequencies, len(self)))
+                whole = query_weights([wholes[term]], frequencies, passages)
+                searches.append(whole or query_weights(pieces[term], frequencies, passages))
         asked = [k for k, weights in enumerate(searches) if weights]
         if not asked:
             return _NO_IDS, {}
@@ -166,13 +166,14 @@ class MilvusBackend:
         top = top[combined[top] > 0]
         return np.asarray(ids, dtype=np.int64)[top], dict(zip(ids, combined.tolist(), strict=True))
 
-    def _frequencies(self, tokens: Sequence[str]) -> dict[int, int]:
-        """Document frequencies of the tokens' dimensions (absent: in no passage)."""
+    def _frequencies(self, tokens: Sequence[str]) -> tuple[dict[int, int], int]:
+        """Document frequencies of the tokens' dimensions (absent: in no passage), and the live passage count."""
         dimensions = list({token_dimension(token) for token in tokens if token})
         if not dimensions:
-            return {}
-        rows = self.client.get(self.terms_collection, ids=dimensions, output_fields=["df"])
-        return {row["dimension"]: row["df"] for row in rows}
+            return {}, len(self)
+        rows = self.client.get(self.terms_collection, ids=[*dimensions, PASSAGES_ROW], output_fields=["df"])
+        found = {row["dimension"]: row["df"] for row in rows}
+        return found, found.pop(PASSAGES_ROW, len(self))
 
     def _bm25(self, queries: list[dict[int, float]], limit: int, filter: str = "") -> list[list[dict]]:
         return self.client.search(

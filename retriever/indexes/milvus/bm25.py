@@ -20,6 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 MAX_DIMENSION = 2**32 - 1
 """Milvus sparse vector dimensions are below this."""
+PASSAGES_ROW = MAX_DIMENSION
+"""The terms collection's row that counts the passages (no token maps to it): queries read it with the document
+frequencies, so IDF uses the live count after in-place updates too."""
 
 
 def token_dimension(token: str) -> int:

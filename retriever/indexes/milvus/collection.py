@@ -31,6 +31,7 @@ from retriever.reading.documents import Document, Passage
 
 MANIFEST_PROPERTY = "retriever.manifest"
 ALIASES_PROPERTY = "retriever.aliases"
+JOURNAL_PROPERTY = "retriever.update"
 DOCUMENTS_SUFFIX = "__documents"
 TERMS_SUFFIX = "__terms"
 CATALOG_SUFFIX = "__catalog"
@@ -207,7 +208,8 @@ def drop_generation(client: MilvusClient, name: str) -> None:
         if client.has_collection(collection):
             client.drop_collection(collection)
     if not keeps_aliases(client):
-        _delete_catalog(client, _alias_of(name), name, "properties")
+        for entry in ("properties", "journal"):
+            _delete_catalog(client, _alias_of(name), name, entry)
 
 
 def _passages_schema(client: MilvusClient, dim: int) -> Any:
@@ -331,6 +333,24 @@ def read_properties(client: MilvusClient, collection: str, where: str) -> tuple[
     if manifest.format_version != FORMAT_VERSION:
         raise IndexLoadError(f"{where} has format {manifest.format_version}, this version reads {FORMAT_VERSION}")
     return manifest, aliases
+
+
+def write_journal(client: MilvusClient, collection: str, doc_ids: Sequence[str]) -> None:
+    """Record that an in-place update of these documents is under way in ``collection`` (none: it finished)."""
+    text = json.dumps(sorted(doc_ids), ensure_ascii=False)
+    if keeps_aliases(client):
+        client.alter_collection_properties(collection, properties={JOURNAL_PROPERTY: text})
+    else:
+        _write_catalog(client, _alias_of(collection), collection, "journal", text)
+
+
+def read_journal(client: MilvusClient, collection: str) -> list[str]:
+    """The documents of an in-place update of ``collection`` that did not finish (empty when none)."""
+    if keeps_aliases(client):
+        text = client.describe_collection(collection).get("properties", {}).get(JOURNAL_PROPERTY)
+    else:
+        text = _catalog_text(client, _alias_of(collection), collection, "journal")
+    return json.loads(text) if text else []
 
 
 def _alias_of(generation: str) -> str:

@@ -1,10 +1,16 @@
 """Build and update a Milvus index.
 
 A full build writes a new generation (passages and documents collections), then moves the alias to it in one step:
-servers reading the old generation keep answering from it until they reload, and the generation before the old one
-is dropped. An update changes the live generation in place: passages of new and changed documents are upserted (by
-a key derived from the passage id), passages no longer produced and removed documents are deleted, only new passage
-text is embedded, and the BM25 document frequencies of the terms involved are adjusted.
+servers reading the old generation keep answering from it until they reload, and every other generation (the one
+before the old, and any a killed build left) is dropped. An update changes the live generation in place: passages of
+new and changed documents are upserted (by a key derived from the passage id), passages no longer produced and
+removed documents are deleted, only new passage text is embedded, and the BM25 document frequencies of the terms
+involved are adjusted, with the live passage count beside them.
+
+An update first records the documents it is about to touch (a journal on the generation) and clears that record
+last. A run that finds the record knows an update died part-way: it treats those documents as changed, so their
+passages and documents are written and pruned again, and it counts every term's document frequency afresh from
+the stored passages, since the interrupted adjustment may have been applied in part.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pymilvus import MilvusClient
@@ -22,7 +28,7 @@ from tqdm import tqdm
 from retriever.config import Settings
 from retriever.errors import CorpusError, IndexLoadError
 from retriever.indexes.manifest import Manifest
-from retriever.indexes.milvus.bm25 import document_frequencies, passage_weights
+from retriever.indexes.milvus.bm25 import PASSAGES_ROW, document_frequencies, passage_weights
 from retriever.indexes.milvus.collection import (
     PASSAGE_FIELDS,
     connect,
@@ -41,10 +47,12 @@ from retriever.indexes.milvus.collection import (
     passage_of,
     passage_row,
     point_alias,
+    read_journal,
     read_properties,
     rows_of_documents,
     term_rows,
     terms_collection,
+    write_journal,
     write_properties,
 )
 from retriever.indexes.pipeline import (
@@ -78,6 +86,8 @@ class LiveIndex:
     collection: str
     manifest: Manifest
     document_hashes: dict[str, str]
+    interrupted: list[str] = field(default_factory=list)
+    """Documents of an earlier update that did not finish."""
 
 
 def build_milvus(
@@ -109,11 +119,15 @@ def _live_index(client: MilvusClient, settings: Settings) -> LiveIndex | None:
         logger.warning("ignoring the live generation: %s", exc)
         return None
     load_generation(client, collection)
+    interrupted = read_journal(client, collection)
+    if interrupted:
+        logger.warning("an update of %s did not finish: completing it (%d documents)", collection, len(interrupted))
     hashes = {
         row["doc_id"]: row["content_hash"]
         for row in iterate(client, documents_collection(collection), "key", ["doc_id", "content_hash"], "part == 0")
+        if row["doc_id"] not in set(interrupted)
     }
-    return LiveIndex(collection, manifest, hashes)
+    return LiveIndex(collection, manifest, hashes, interrupted)
 
 
 def _rebuild_reason(live: LiveIndex | None, encoder: Encoder, settings: Settings) -> str | None:
@@ -128,9 +142,9 @@ def _rebuild_reason(live: LiveIndex | None, encoder: Encoder, settings: Settings
         "tokenizer": TOKENIZER_VERSION,
         "cleaner": CLEANER_VERSION,
     }
-    for field, value in current.items():
-        if getattr(built, field) != value:
-            return f"{field} changed ({getattr(built, field)} → {value})"
+    for name, value in current.items():
+        if getattr(built, name) != value:
+            return f"{name} changed ({getattr(built, name)} → {value})"
     if built.chunking != chunking(settings):
         return "chunking settings changed"
     bm25 = built.extra.get("bm25", {})
@@ -170,7 +184,8 @@ def _full_build(
     create_generation(client, name, encoder.dim, settings)
     try:
         _write(client, name, documents, passages, tokens, vectors, settings, avgdl, show_progress)
-        _insert(client, terms_collection(name), term_rows(document_frequencies(tokens)))
+        frequencies = {**document_frequencies(tokens), PASSAGES_ROW: len(passages)}
+        _insert(client, terms_collection(name), term_rows(frequencies))
         _flush(client, name)
         clock.lap("insert")
         extra = _extra(settings, name, avgdl, reused, changes, clock, passage_chars(passages))
@@ -180,8 +195,10 @@ def _full_build(
     except BaseException:
         drop_generation(client, name)
         raise
-    for old in generations(client, settings.milvus_collection)[:-2]:
-        drop_generation(client, old)
+    kept = {name, live.collection if live else name}
+    for other in generations(client, settings.milvus_collection):
+        if other not in kept:
+            drop_generation(client, other)
     return manifest
 
 
@@ -198,7 +215,9 @@ def _update(
     logger.info("documents: %(new)d new, %(changed)d changed, %(removed)d removed, %(unchanged)d unchanged", changes)
     current = {document.doc_id for document in documents}
     touched = [d for d in documents if live.document_hashes.get(d.doc_id) != content_hash(d.text)]
-    affected = [d.doc_id for d in touched] + [doc_id for doc_id in live.document_hashes if doc_id not in current]
+    removed = [doc_id for doc_id in live.document_hashes if doc_id not in current]
+    affected = sorted({d.doc_id for d in touched} | set(removed) | set(live.interrupted))
+    write_journal(client, live.collection, affected)
     fields = [*PASSAGE_FIELDS, "bm25", "vector"]
     old = list(rows_of_documents(client, live.collection, "pid", fields, affected))
     known = _vectors_by_text(old)
@@ -216,17 +235,42 @@ def _update(
     if stale:
         client.delete(live.collection, ids=stale)
     _delete_stale_document_parts(client, documents_collection(live.collection), touched, affected)
-    _adjust_frequencies(client, terms_collection(live.collection), added=tokens, removed=[row["bm25"] for row in old])
-    _flush(client, live.collection)
-    clock.lap("upsert")
-    total = client.query(live.collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
     chars = live.manifest.extra.get("passage_chars")
-    if chars is not None:
-        chars += passage_chars(passages) - sum(row["end"] - row["start"] for row in old)
+    if live.interrupted:
+        chars = _recount_frequencies(client, live.collection)
+    else:
+        _adjust_frequencies(client, terms_collection(live.collection), tokens, [row["bm25"] for row in old])
+        if chars is not None:
+            chars += passage_chars(passages) - sum(row["end"] - row["start"] for row in old)
+    _flush(client, live.collection)
+    total = client.query(live.collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
+    _insert(client, terms_collection(live.collection), term_rows({PASSAGES_ROW: total}), upsert=True)
+    clock.lap("upsert")
     extra = _extra(settings, live.collection, avgdl, reused, changes, clock, chars)
     manifest = new_manifest(documents, total, encoder, settings, extra, started)
     write_properties(client, live.collection, manifest, aliases)
+    write_journal(client, live.collection, [])
     return manifest
+
+
+def _recount_frequencies(client: MilvusClient, collection: str) -> int:
+    """Set every term's document frequency from the stored passages (after an update died part-way); returns the
+    passages' length in characters, all together."""
+    counts: Counter[int] = Counter()
+    chars = 0
+    for row in iterate(client, collection, "pid", ["bm25", "start", "end"]):
+        counts.update(row["bm25"].keys())
+        chars += row["end"] - row["start"]
+    terms = terms_collection(collection)
+    gone = [
+        row["dimension"]
+        for row in iterate(client, terms, "dimension", [])
+        if row["dimension"] not in counts and row["dimension"] != PASSAGES_ROW
+    ]
+    _insert(client, terms, term_rows(counts), upsert=True)
+    if gone:
+        client.delete(terms, ids=gone)
+    return chars
 
 
 def _adjust_frequencies(
