@@ -5,7 +5,11 @@ in-place updates, generation swaps, search parity with the embedded backend, and
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -24,7 +28,7 @@ from retriever.errors import BackendUnavailable, IndexLoadError
 from retriever.indexes.seam import index_exists
 from retriever.ranking.search import Searcher
 from retriever.reading.loader import iter_corpus
-from tests.conftest import SAMPLE_CORPUS
+from tests.conftest import PROJECT_ROOT, SAMPLE_CORPUS
 from tests.milvus_engines import CPP_ENGINE_RELEASE, cpp_engine_binary, cpp_engine_server
 
 milvus_lite = pytest.importorskip("milvus_lite", reason="milvus-lite is not installed")
@@ -286,14 +290,48 @@ def _frequencies_of(client, alias: str) -> dict[int, int]:
     return {row["dimension"]: row["df"] for row in iterate(client, terms_collection(generation), "dimension", ["df"])}
 
 
+KILLING_DRIVER = """
+import json, os, signal, sys
+from retriever.config import Settings
+from retriever.indexes.milvus import writer
+from retriever.model.embed import Encoder
+from retriever.reading.documents import Document
+
+step, uri, collection, update = sys.argv[1:5]
+documents = [Document(**fields) for fields in json.load(open(update, encoding="utf-8"))]
+setattr(writer, step, lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL))
+settings = Settings(milvus_uri=uri, milvus_collection=collection, milvus_index_type="AUTOINDEX")
+writer.build_milvus(documents, settings, Encoder.from_settings(settings), show_progress=False)
+"""
+
+
+def _update_after(settings, documents, encoder) -> list:
+    """A first full build of three documents, and the next corpus: one changed, one removed, one added."""
+    build_milvus(documents[:3], settings, encoder, full=True, show_progress=False)
+    changed = replace(documents[0], text=documents[0].text + "\n\n新增段落：该地区今年新增帮扶项目12个。")
+    return [changed, documents[2], documents[3]]
+
+
+def _assert_the_next_run_completes_it(settings, update, removed, encoder) -> None:
+    assert Searcher.from_settings(settings, encoder).search("脱贫攻坚", 3), "the half-updated index still answers"
+    completed = build_milvus(update, settings, encoder, show_progress=False)
+    fresh = settings.model_copy(update={"milvus_collection": settings.milvus_collection + "_fresh"})
+    rebuilt = build_milvus(update, fresh, encoder, full=True, show_progress=False)
+    client = connect(settings)
+    assert completed.passages == rebuilt.passages and completed.corpus_hash == rebuilt.corpus_hash
+    assert _frequencies_of(client, settings.milvus_collection) == _frequencies_of(client, fresh.milvus_collection)
+    assert read_journal(client, live_generation(client, settings.milvus_collection)) == []
+    served = Searcher.from_settings(settings, encoder)
+    assert served.backend.passages_of(removed) == []
+    assert served.search("该地区今年新增帮扶项目", 1)[0].passage.doc_id == update[0].doc_id
+
+
 @pytest.mark.parametrize("step", UPDATE_STEPS)
 def test_an_update_that_dies_part_way_is_completed_by_the_next_run(
     step, milvus_settings, documents, encoder, monkeypatch
 ):
     settings = milvus_settings.model_copy(update={"milvus_collection": f"died{UPDATE_STEPS.index(step)}"})
-    build_milvus(documents[:3], settings, encoder, full=True, show_progress=False)
-    changed = replace(documents[0], text=documents[0].text + "\n\n新增段落：该地区今年新增帮扶项目12个。")
-    update = [changed, documents[2], documents[3]]  # one changed, one removed, one added
+    update = _update_after(settings, documents, encoder)
 
     def die(*_: object, **__: object) -> None:
         raise Died(step)
@@ -302,15 +340,22 @@ def test_an_update_that_dies_part_way_is_completed_by_the_next_run(
     with pytest.raises(Died):
         build_milvus(update, settings, encoder, show_progress=False)
     monkeypatch.undo()
-    assert Searcher.from_settings(settings, encoder).search("脱贫攻坚", 3), "the half-updated index still answers"
+    _assert_the_next_run_completes_it(settings, update, documents[1].doc_id, encoder)
 
-    completed = build_milvus(update, settings, encoder, show_progress=False)
-    fresh = settings.model_copy(update={"milvus_collection": f"fresh{UPDATE_STEPS.index(step)}"})
-    rebuilt = build_milvus(update, fresh, encoder, full=True, show_progress=False)
-    client = connect(settings)
-    assert completed.passages == rebuilt.passages and completed.corpus_hash == rebuilt.corpus_hash
-    assert _frequencies_of(client, settings.milvus_collection) == _frequencies_of(client, fresh.milvus_collection)
-    assert read_journal(client, live_generation(client, settings.milvus_collection)) == []
-    served = Searcher.from_settings(settings, encoder)
-    assert {p.doc_id for p in served.backend.passages_of(documents[1].doc_id)} == set()
-    assert served.search("该地区今年新增帮扶项目", 1)[0].passage.doc_id == changed.doc_id
+
+@pytest.mark.parametrize("step", UPDATE_STEPS)
+def test_an_update_killed_at_each_step_is_completed_by_the_next_run(step, milvus_settings, documents, encoder, tmp_path):
+    if not milvus_settings.milvus_uri.startswith("http"):
+        pytest.skip("killing a build needs the engine in another process: the C++ engine over TCP")
+    settings = milvus_settings.model_copy(update={"milvus_collection": f"killed{UPDATE_STEPS.index(step)}"})
+    update = _update_after(settings, documents, encoder)
+    corpus = tmp_path / "update.json"
+    corpus.write_text(json.dumps([document.to_dict() for document in update], ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RETRIEVER_CACHE_DIR": str(settings.cache_dir)}
+    arguments = [step, settings.milvus_uri, settings.milvus_collection, str(corpus)]
+    child = subprocess.run(
+        [sys.executable, "-c", KILLING_DRIVER, *arguments],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    _assert_the_next_run_completes_it(settings, update, documents[1].doc_id, encoder)
