@@ -8,7 +8,8 @@ from fastapi import Request
 
 from api.errors import InvalidInput
 from api.pool import SearchPool
-from retriever import Retriever, Settings
+from api.schemas import SearchFilters
+from retriever import Filters, Retriever, Settings
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 """JSON can carry an unpaired surrogate (``"\\ud800"``), which is not a character and cannot be encoded back."""
@@ -45,3 +46,9 @@ def checked_top_k(top_k: int | None, settings: Settings) -> int:
     if not 1 <= top_k <= settings.max_top_k:
         raise InvalidInput(f"top_k: must be between 1 and {settings.max_top_k} (got {top_k})")
     return top_k
+
+
+def checked_filters(filters: SearchFilters | None) -> Filters | None:
+    """The search filters, or ``None`` when they filter nothing (a range that ends before it starts matches no
+    document: the search then finds nothing, as it would for any date without articles)."""
+    return (filters.to_filters() or None) if filters is not None else None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retriever import Language, Manifest, QueryPlan, SearchHit
+from retriever import Filters, Language, Manifest, QueryPlan, SearchHit
 
 Mode = Literal["hybrid", "dense", "lexical"]
 INDEX_FIELD = Field(..., description="Which index answered: its corpus hash and build time (changes with a reload).")
@@ -16,18 +17,36 @@ def index_version(manifest: Manifest) -> str:
     return f"{manifest.corpus_hash[:16]}@{manifest.built_at}"
 
 
+class SearchFilters(BaseModel):
+    """Which documents results may come from; an unset field lets every document through."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD).")
+    date_to: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD).")
+    source: str | None = Field(None, max_length=200, description="The publisher (来源) exactly as the article names it.")
+    doc_id: list[str] | None = Field(None, max_length=100, description="Only these documents.")
+
+    def to_filters(self) -> Filters:
+        return Filters(self.date_from, self.date_to, self.source or None, tuple(self.doc_id or ()))
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(..., description="The question or keywords, in Chinese or English.")
     top_k: int | None = Field(None, description="How many passages to return (default 5).")
     mode: Mode = "hybrid"
+    filters: SearchFilters | None = Field(
+        None, description="Rank only passages of matching documents (documents without a date fail a date bound)."
+    )
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., description="A natural-language question, in Chinese or English.")
+    filters: SearchFilters | None = Field(None, description="Answer only from matching documents.")
 
 
 class SearchResult(BaseModel):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from retriever.facade import Retriever
+    from retriever.indexes.backend import Filters
     from retriever.indexes.manifest import Manifest
     from retriever.query.expand import QueryPlan
     from retriever.ranking.search import SearchHit
@@ -48,6 +49,7 @@ _EXPORTS = {
     "SearchHit": "retriever.ranking.search",
     "Answer": "retriever.answers.answer",
     "Document": "retriever.reading.documents",
+    "Filters": "retriever.indexes.backend",
     "Passage": "retriever.reading.documents",
     "Manifest": "retriever.indexes.manifest",
     "Settings": "retriever.config",
@@ -72,6 +74,7 @@ __all__ = [
     "CorpusNotFound",
     "DataFileError",
     "Document",
+    "Filters",
     "IndexLoadError",
     "Language",
     "Manifest",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from retriever.answers.answer import Answer, answer_question
 from retriever.config import SearchMode, Settings
 from retriever.errors import CorpusError
+from retriever.indexes.backend import Filters
 from retriever.indexes.manifest import Manifest
 from retriever.indexes.seam import cached_index, write_index
 from retriever.model.embed import Encoder
@@ -138,18 +139,24 @@ class Retriever:
         return self.searcher.expander.plan(query)
 
     def search(
-        self, query: str, top_k: int = 5, mode: SearchMode = "hybrid", plan: QueryPlan | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        mode: SearchMode = "hybrid",
+        plan: QueryPlan | None = None,
+        filters: Filters | None = None,
     ) -> list[SearchHit]:
         """The ``top_k`` best passages for ``query``, best first. Each hit has ``text``, ``doc_id``, ``title``,
         ``date``, ``source``, ``score`` (and the dense and lexical scores it was fused from), ``sentence`` and
-        ``highlight``. ``plan`` is the query's expansion when already made (``self.plan(query)``)."""
-        return self.searcher.search(query, top_k, mode, plan)
+        ``highlight``. ``plan`` is the query's expansion when already made (``self.plan(query)``); ``filters``
+        (dates, source, document ids) keep the ranking to matching documents."""
+        return self.searcher.search(query, top_k, mode, plan, filters)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """The answer to ``question`` as ``answer`` (``None`` when the evidence does not state it with at least
         the configured confidence), with ``confidence`` (0–1, calibrated), ``sentence`` (the one it was read from),
-        ``highlight`` and ``evidence`` (the passages searched)."""
-        return answer_question(self.searcher, question)
+        ``highlight`` and ``evidence`` (the passages searched, from documents passing ``filters``)."""
+        return answer_question(self.searcher, question, filters)
 
     def document(self, doc_id: str) -> Document | None:
         """The whole document ``doc_id``, or ``None`` when the index holds none."""

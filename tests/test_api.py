@@ -97,3 +97,48 @@ def test_malformed_json_body_is_a_4xx_not_a_crash(client):
     response = client.post("/search", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert "error" in response.json()
+
+
+QUERY = "脱贫攻坚 成效"
+
+
+def test_filters_rank_only_matching_documents_and_still_fill_top_k(client):
+    def results(**filters):
+        response = client.post("/search", json={"query": QUERY, "top_k": 5, "filters": filters})
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+    recent = results(date_from="2021-01-01")
+    assert len(recent) == 5 and {r["date"][:10] for r in recent} == {"2021-01-15"}
+    older = results(date_to="2019-12-31")
+    assert len(older) == 5 and all(r["date"] and r["date"][:10] <= "2019-12-31" for r in older)
+    assert results(date_from="2021-01-15", date_to="2021-01-15")[0]["date"].startswith("2021-01-15")
+    assert {r["source"] for r in results(source="四川人大网")} == {"四川人大网"}
+    assert {r["doc_id"] for r in results(doc_id=["004_64cb860ea6044d58"])} == {"004_64cb860ea6044d58"}
+    assert results(source="no such publisher") == []
+    assert results(date_from="2021-02-01", date_to="2021-01-01") == [], "a range that ends before it starts"
+
+
+def test_get_search_takes_the_same_filters_as_query_parameters(client):
+    params = [("q", QUERY), ("doc_id", "002_e14637a2b13cd27a"), ("doc_id", "003_761d59348c6a58d7"), ("top_k", "8")]
+    found = client.get("/search", params=params).json()["results"]
+    assert len(found) == 8 and {r["doc_id"] for r in found} == {"002_e14637a2b13cd27a", "003_761d59348c6a58d7"}
+    dated = client.get("/search", params={"q": QUERY, "date_from": "2019-01-01", "date_to": "2019-12-31"}).json()
+    assert {r["doc_id"] for r in dated["results"]} == {"002_e14637a2b13cd27a"}
+
+
+def test_ask_answers_only_from_matching_documents(client):
+    question = {"question": TUMED_QUESTION}
+    assert client.post("/ask", json=question).json()["answer"] == "268户"
+    elsewhere = client.post("/ask", json={**question, "filters": {"doc_id": ["003_761d59348c6a58d7"]}}).json()
+    assert {hit["doc_id"] for hit in elsewhere["evidence"]} == {"003_761d59348c6a58d7"}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{"date_from": "2021-13-01"}, {"date_to": "yesterday"}, {"unknown": 1}, {"doc_id": "not-a-list"}],
+)
+def test_bad_filters_are_a_422_that_says_what_is_wrong(client, filters):
+    response = client.post("/search", json={"query": QUERY, "filters": filters})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"]

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from datetime import date
 
 import httpx
 import numpy as np
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 from api.local_server import running_server
 from api.main import create_app
 from api.schemas import index_version
-from retriever import Retriever
+from retriever import Filters, Retriever
 from retriever.errors import BackendUnavailable, IndexLoadError
 from retriever.indexes.seam import index_exists
 from retriever.ranking.search import Searcher
@@ -359,3 +360,22 @@ def test_an_update_killed_at_each_step_is_completed_by_the_next_run(step, milvus
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     _assert_the_next_run_completes_it(settings, update, documents[1].doc_id, encoder)
+
+
+FILTERS = [
+    Filters(date_from=date(2021, 1, 1)),
+    Filters(date_to=date(2019, 12, 31)),
+    Filters(date_from=date(2021, 1, 15), date_to=date(2021, 1, 15)),
+    Filters(source="四川人大网"),
+    Filters(doc_ids=("004_64cb860ea6044d58", "002_e14637a2b13cd27a")),
+]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_filters_give_the_embedded_backends_results(milvus_searcher, searcher, mode):
+    for filters in FILTERS:
+        for question in QUESTIONS:
+            milvus = milvus_searcher.search(question, 5, mode, filters=filters)
+            embedded = searcher.search(question, 5, mode, filters=filters)
+            assert [h.passage.passage_id for h in milvus] == [h.passage.passage_id for h in embedded], filters
+            assert embedded or mode == "lexical", filters

@@ -231,3 +231,23 @@ def test_an_unsure_answer_says_to_check_the_evidence_and_a_confident_one_does_no
     ask(page, "q2")
     expect(page.locator(".answer-text")).to_have_text("120人")
     expect(page.locator(".unsure")).to_have_count(0)
+
+
+def test_filters_narrow_the_evidence_and_travel_with_the_links(page):
+    page.goto("/")
+    page.get_by_role("searchbox").fill(ZH_QUESTION)
+    page.locator("#source").fill("四川人大网")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results[aria-busy=false] h2").first).to_be_visible()
+    assert "source=" in page.url
+    links = page.locator("a.doc-link")
+    assert links.count() > 0
+    for i in range(links.count()):
+        expect(links.nth(i)).to_have_attribute("href", re.compile(r"doc=003_761d59348c6a58d7.*source="))
+    links.first.click()
+    page.get_by_role("link", name="返回结果").click()
+    expect(page.locator("#source")).to_have_value("四川人大网")
+    page.locator("#source").fill("")
+    page.locator("#date_from").fill("2021-01-01")
+    page.get_by_role("searchbox").press("Enter")
+    expect(page.locator("a.doc-link").first).to_have_attribute("href", re.compile(r"doc=001_5f5234b825648131"))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.dependencies import checked_text, get_pool, get_retriever
+from api.dependencies import checked_filters, checked_text, get_pool, get_retriever
 from api.openapi import ERROR_RESPONSES
 from api.pool import SearchPool
 from api.schemas import AskRequest, AskResponse, QueryExpansion, SearchResult, index_version
@@ -24,7 +24,7 @@ async def ask(
 ) -> AskResponse:
     started = time.perf_counter()
     question = checked_text(request.question, retriever.settings, "question")
-    answer = await pool.run(retriever.ask, question)
+    answer = await pool.run(retriever.ask, question, checked_filters(request.filters))
     return AskResponse(
         question=question,
         index=index_version(retriever.manifest),

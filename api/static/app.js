@@ -12,6 +12,10 @@ const STRINGS = {
     placeholder: "例如：土默特右旗有多少户贫困户脱贫？",
     submit: "搜索",
     hint: "可以用中文或英文提问；答案附有原文证据。",
+    filters: "筛选（可选）",
+    dateFrom: "起始日期",
+    dateTo: "截止日期",
+    sourcePlaceholder: "例如：四川人大网",
     searching: "正在检索……",
     loadingDocument: "正在加载全文……",
     found: "找到 {n} 条证据段落。",
@@ -49,6 +53,10 @@ const STRINGS = {
     placeholder: "e.g. How many households did Tumed Right Banner lift out of poverty?",
     submit: "Search",
     hint: "Ask in Chinese or English; every answer comes with its source passages.",
+    filters: "Filters (optional)",
+    dateFrom: "From",
+    dateTo: "To",
+    sourcePlaceholder: "e.g. 四川人大网",
     searching: "Searching…",
     loadingDocument: "Loading the document…",
     found: "Evidence passages found: {n}.",
@@ -83,6 +91,9 @@ const input = $("q");
 const statusLine = $("status");
 const results = $("results");
 const documentView = $("document");
+
+const FILTER_FIELDS = ["date_from", "date_to", "source"];
+let filters = {};
 
 let lang = storedLanguage();
 let redraw = () => {};
@@ -233,8 +244,22 @@ function expansionBlock(expansion) {
       el("li", null, el("span", { class: "from" }, from), " → ", el("span", { lang: "zh-CN" }, to.join(" / "))))));
 }
 
+/* The filters set in the form (or the address), without empty fields. */
+function filtersFrom(source) {
+  const found = {};
+  for (const name of FILTER_FIELDS) {
+    const value = (source.get(name) || "").trim();
+    if (value) found[name] = value;
+  }
+  return found;
+}
+
+function showFilters() {
+  for (const name of FILTER_FIELDS) $(name).value = filters[name] || "";
+}
+
 function documentHref(hit, question) {
-  return "/?" + new URLSearchParams({ doc: hit.doc_id, passage: hit.passage_id, q: question });
+  return "/?" + new URLSearchParams({ doc: hit.doc_id, passage: hit.passage_id, q: question, ...filters });
 }
 
 function evidenceBlock(evidence, question) {
@@ -268,16 +293,19 @@ function drawAnswer(body) {
 
 async function runSearch(question) {
   input.value = question;
-  if (lastAnswer && lastAnswer.question === question) return show(() => drawAnswer(lastAnswer.body));
+  showFilters();
+  const key = JSON.stringify([question, filters]);
+  if (lastAnswer && lastAnswer.key === key) return show(() => drawAnswer(lastAnswer.body));
   show(() => drawLoading("searching"));
+  const asked = Object.keys(filters).length ? { question, filters } : { question };
   const outcome = await request("/ask", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ question }),
+    body: JSON.stringify(asked),
   });
   if (!outcome) return;
   if (!outcome.ok) return show(() => drawError(outcome));
-  lastAnswer = { question, body: outcome.body };
+  lastAnswer = { key, body: outcome.body };
   show(() => drawAnswer(outcome.body));
 }
 
@@ -310,7 +338,7 @@ function drawDocument(doc, passageId, question) {
   const passage = doc.passages.find((p) => p.passage_id === passageId);
   const back = question === null
     ? el("a", { class: "back", href: "/", "data-nav": "" }, strings.backHome)
-    : el("a", { class: "back", href: "/?" + new URLSearchParams({ q: question }), "data-nav": "back" },
+    : el("a", { class: "back", href: "/?" + new URLSearchParams({ q: question, ...filters }), "data-nav": "back" },
         strings.backToResults);
   const heading = el("h2", { tabindex: "-1" }, doc.title);
   documentView.replaceChildren(
@@ -342,6 +370,7 @@ async function runDocument(docId, passageId, question) {
 function route() {
   routed = location.search;
   const params = new URLSearchParams(location.search);
+  filters = filtersFrom(params);
   if (params.has("doc")) return runDocument(params.get("doc"), params.get("passage"), params.get("q"));
   if (params.has("q")) return runSearch(params.get("q"));
   if (inflight) inflight.abort();
@@ -363,7 +392,7 @@ function navigate(search, state) {
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   lastAnswer = null;
-  navigate(new URLSearchParams({ q: input.value }).toString(), null);
+  navigate(new URLSearchParams({ q: input.value, ...filtersFrom(new FormData(form)) }).toString(), null);
 });
 
 document.addEventListener("click", (event) => {

@@ -15,6 +15,7 @@ from functools import lru_cache
 from retriever.answers.answer_scoring import is_confident
 from retriever.answers.reader import CONFIDENCE_FEATURES, read
 from retriever.answers.span_features import EvidenceSentence, QuestionView, evidence_sentences, view_question
+from retriever.indexes.backend import Filters
 from retriever.package_data import data_file
 from retriever.query.expand import QueryPlan
 from retriever.ranking.answer_span import QuestionKind
@@ -68,22 +69,22 @@ def confidence_of(features: dict[str, float], weights: dict[str, float] | None =
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def gather_evidence(searcher: Searcher, question: str) -> Evidence:
+def gather_evidence(searcher: Searcher, question: str, filters: Filters | None = None) -> Evidence:
     """Search as /ask does and pick the evidence sentences the reader reads.
 
     The expansion's Chinese terms count as question terms, so English questions find their sentence.
     """
     plan = searcher.expander.plan(question)
-    hits = searcher.search(question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan)
+    hits = searcher.search(question, top_k=EVIDENCE_PASSAGES, mode="hybrid", plan=plan, filters=filters)
     view = view_question(question, plan.added_terms, searcher.backend.tokenizer)
     sentences = evidence_sentences(view, [(hit.text, hit.score, hit.dense_score) for hit in hits])
     return Evidence(plan, hits, view, sentences)
 
 
-def answer_question(searcher: Searcher, question: str) -> Answer:
+def answer_question(searcher: Searcher, question: str, filters: Filters | None = None) -> Answer:
     """The answer span with its sentence and confidence, or, below the configured confidence, no answer: only
-    the evidence, its best sentence highlighted."""
-    evidence = gather_evidence(searcher, question)
+    the evidence, its best sentence highlighted; with ``filters``, from matching documents only."""
+    evidence = gather_evidence(searcher, question, filters)
     kind = evidence.view.kind
     if not evidence.hits:
         return Answer(None, 0.0, kind, None, None, [], evidence.plan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +27,28 @@ class LexicalQuery:
 
     query: str
     groups: Sequence[tuple[Sequence[str], float]] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return; an unset field lets every document through.
+
+    ``date_from`` and ``date_to`` bound the publication day, both included (a document without a date fails any
+    date bound); ``source`` must equal the document's source; ``doc_ids`` lists the documents allowed.
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
+    source: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.date_from or self.date_to or self.source or self.doc_ids)
+
+    @property
+    def day_after_to(self) -> str | None:
+        """The ISO day after ``date_to``: dates (possibly with a time) below it are on or before ``date_to``."""
+        return (self.date_to + timedelta(days=1)).isoformat() if self.date_to else None
 
 
 @dataclass(frozen=True)
@@ -49,9 +72,12 @@ class SearchBackend(Protocol):
 
     def __len__(self) -> int: ...
 
-    def candidates(self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int) -> ScoredCandidates:
+    def candidates(
+        self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int, filters: Filters | None = None
+    ) -> ScoredCandidates:
         """The top ``n`` passages of each ranking ``mode`` uses (dense by ``vector``, lexical by ``lexical``), dense
-        ones first, each once, with both scores (a mode's unused ranking still scores, except lexical in dense mode)."""
+        ones first, each once, with both scores (a mode's unused ranking still scores, except lexical in dense mode).
+        With ``filters`` only passages of matching documents compete, so ``n`` of them come back when enough match."""
         ...
 
     def get_many(self, ids: Sequence[int]) -> list[Passage]:

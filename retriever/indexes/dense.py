@@ -89,3 +89,16 @@ def write_dense(index: faiss.Index, path: Path) -> None:
 def read_dense(path: Path) -> faiss.Index:
     """The index at ``path``, memory-mapped: its vectors stay in the page cache, loaded as queries touch them."""
     return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+
+
+def search_within(index: faiss.Index, vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+    """The ids of the ``n`` nearest vectors to ``vector``, only among ``rows`` when given (best first; an IVF index
+    keeps its own ``nprobe``)."""
+    if rows is None:
+        return index.search(vector[None, :], n)[1][0]
+    selector = faiss.IDSelectorBatch(rows)
+    ivf = faiss.try_extract_index_ivf(index)
+    params = (
+        faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if ivf else faiss.SearchParameters(sel=selector)
+    )
+    return index.search(vector[None, :], n, params=params)[1][0]

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from retriever.config import SearchMode, Settings
-from retriever.indexes.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
+from retriever.indexes.backend import Filters, LexicalQuery, ScoredCandidates, top_positions, union_in_order
+from retriever.indexes.dense import search_within
 from retriever.indexes.manifest import check_compatible
 from retriever.indexes.store import IndexData, live_index, load_index, read_manifest
 from retriever.reading.documents import Document, Passage
@@ -34,19 +35,26 @@ class EmbeddedBackend:
     def __len__(self) -> int:
         return len(self.data.store)
 
-    def candidates(self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int) -> ScoredCandidates:
+    def candidates(
+        self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int, filters: Filters | None = None
+    ) -> ScoredCandidates:
         total = len(self.data.store)
+        allowed = self.data.store.rows_matching(filters) if filters else None
         lexical_all = (
             self.data.lexical.scores(lexical.query, lexical.groups)
             if mode != "dense"
             else np.zeros(total, dtype=np.float32)
         )
+        if allowed is not None:
+            kept = np.zeros(total, dtype=np.float32)
+            kept[allowed] = lexical_all[allowed]
+            lexical_all = kept
         lexical_ids = top_positions(lexical_all, n)
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
         dense_ids = np.zeros(0, dtype=np.int64)
-        if mode != "lexical":
-            _, found = self.data.dense.search(vector[None, :], n)
-            dense_ids = found[0][found[0] >= 0]
+        if mode != "lexical" and (allowed is None or allowed.size):
+            found = search_within(self.data.dense, vector, n, allowed)
+            dense_ids = found[found >= 0]
         ids = union_in_order(dense_ids, lexical_ids)
         return ScoredCandidates(ids=ids, dense=self._dense_scores(vector, ids), lexical=lexical_all[ids])
 

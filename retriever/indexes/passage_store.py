@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
+from retriever.indexes.backend import Filters
 from retriever.reading.documents import Document, Passage, content_hash
 
 _SCHEMA = """
@@ -138,6 +140,28 @@ class PassageStore:
             (json.dumps(list(doc_ids), ensure_ascii=False),),
         )
         return {record[0]: Document(*record) for record in found}
+
+    def rows_matching(self, filters: Filters) -> np.ndarray:
+        """The rows of the passages whose documents pass ``filters``, ascending."""
+        conditions, parameters = ["1"], []
+        if filters.date_from:
+            conditions.append("d.date >= ?")
+            parameters.append(filters.date_from.isoformat())
+        if filters.date_to:
+            conditions.append("d.date < ?")
+            parameters.append(filters.day_after_to)
+        if filters.source:
+            conditions.append("d.source = ?")
+            parameters.append(filters.source)
+        if filters.doc_ids:
+            conditions.append("d.doc_id IN (SELECT value FROM json_each(?))")
+            parameters.append(json.dumps(list(filters.doc_ids)))
+        rows = self._query(
+            f"SELECT p.row FROM passages p JOIN documents d ON p.doc_id = d.doc_id WHERE {' AND '.join(conditions)} "
+            "ORDER BY p.row",
+            parameters,
+        )
+        return np.fromiter((row for (row,) in rows), dtype=np.int64, count=len(rows))
 
     def passages_of(self, doc_id: str) -> list[Passage]:
         """A document's passages in reading order (none for an unknown document)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retriever.config import SearchMode, Settings
-from retriever.indexes.backend import LexicalQuery, SearchBackend
+from retriever.indexes.backend import Filters, LexicalQuery, SearchBackend
 from retriever.indexes.manifest import Manifest
 from retriever.indexes.seam import open_index
 from retriever.model.embed import Encoder, load_reranker
@@ -119,12 +119,12 @@ class Searcher:
     def passages_of(self, doc_id: str) -> list[Passage]:
         return self.backend.passages_of(doc_id)
 
-    def _candidates(self, plan: QueryPlan, mode: SearchMode, n: int) -> Candidates:
+    def _candidates(self, plan: QueryPlan, mode: SearchMode, n: int, filters: Filters | None) -> Candidates:
         """Passages worth scoring: the top ``n`` of each ranking the mode uses, with both scores."""
         vector = self.encoder.encode_query(plan.dense_text)
         groups = [(group, 1.0) for group in plan.name_groups]
         groups += [(group, self.settings.translation_weight) for group in plan.translation_groups]
-        scored = self.backend.candidates(vector, LexicalQuery(plan.lexical_text, groups), mode, n)
+        scored = self.backend.candidates(vector, LexicalQuery(plan.lexical_text, groups), mode, n, filters)
         return Candidates(scored.ids, scored.dense, scored.lexical, CandidatePassages(self.backend, scored.ids))
 
     def _rank_scores(self, candidates: Candidates, mode: SearchMode, language: Language) -> np.ndarray:
@@ -137,16 +137,22 @@ class Searcher:
         return weighted_fusion(candidates.dense, candidates.lexical, self.settings.fusion_alpha_for(language))
 
     def search(
-        self, query: str, top_k: int | None = None, mode: SearchMode = "hybrid", plan: QueryPlan | None = None
+        self,
+        query: str,
+        top_k: int | None = None,
+        mode: SearchMode = "hybrid",
+        plan: QueryPlan | None = None,
+        filters: Filters | None = None,
     ) -> list[SearchHit]:
         """The ``top_k`` best passages for ``query``; every hit carries its dense, lexical and fused scores.
 
-        ``plan`` is the query's expansion (``self.expander.plan(query)`` when not given).
+        ``plan`` is the query's expansion (``self.expander.plan(query)`` when not given); with ``filters`` only
+        passages of matching documents are ranked.
         """
         top_k = top_k or self.settings.default_top_k
         plan = plan or self.expander.plan(query)
         n = min(max(self.settings.candidates, top_k), len(self.backend))
-        candidates = self._candidates(plan, mode, n)
+        candidates = self._candidates(plan, mode, n, filters)
         scores = self._rank_scores(candidates, mode, plan.language)
         terms = highlight_terms(query, self.backend.tokenizer) + plan.added_terms
         if mode == "hybrid" and self.settings.answer_type_weight > 0:

@@ -16,7 +16,7 @@ from pymilvus import MilvusClient, MilvusException
 
 from retriever.config import SearchMode, Settings
 from retriever.errors import BackendUnavailable, IndexLoadError
-from retriever.indexes.backend import LexicalQuery, ScoredCandidates, top_positions, union_in_order
+from retriever.indexes.backend import Filters, LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.indexes.manifest import check_compatible
 from retriever.indexes.milvus.bm25 import PASSAGES_ROW, query_weights, token_dimension
 from retriever.indexes.milvus.collection import (
@@ -27,6 +27,7 @@ from retriever.indexes.milvus.collection import (
     dense_search_params,
     documents_collection,
     documents_of,
+    filter_expression,
     in_filter,
     literal,
     live_generation,
@@ -93,15 +94,18 @@ class MilvusBackend:
         return self.manifest.passages
 
     @_unavailable_on_failure
-    def candidates(self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int) -> ScoredCandidates:
-        dense_ids, dense_scores = self._dense_top(vector, n) if mode != "lexical" else (_NO_IDS, {})
+    def candidates(
+        self, vector: np.ndarray, lexical: LexicalQuery, mode: SearchMode, n: int, filters: Filters | None = None
+    ) -> ScoredCandidates:
+        allowed = filter_expression(filters) if filters else ""
+        dense_ids, dense_scores = self._dense_top(vector, n, allowed) if mode != "lexical" else (_NO_IDS, {})
         if mode == "dense":
             return ScoredCandidates(
                 dense_ids,
                 np.asarray([dense_scores[i] for i in dense_ids.tolist()], np.float32),
                 np.zeros(len(dense_ids), np.float32),
             )
-        lexical_ids, lexical_scores = self._lexical_top(lexical, n, dense_ids)
+        lexical_ids, lexical_scores = self._lexical_top(lexical, n, dense_ids, allowed)
         ids = union_in_order(dense_ids, lexical_ids)
         missing = [i for i in ids.tolist() if i not in dense_scores]
         dense_scores.update(self._dense_scores(vector, missing))
@@ -111,12 +115,13 @@ class MilvusBackend:
             lexical=np.asarray([lexical_scores.get(i, 0.0) for i in ids.tolist()], dtype=np.float32),
         )
 
-    def _dense_top(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, dict[int, float]]:
+    def _dense_top(self, vector: np.ndarray, n: int, allowed: str) -> tuple[np.ndarray, dict[int, float]]:
         found = self.client.search(
             self.collection,
             data=[vector.tolist()],
             anns_field="vector",
             limit=n,
+            filter=allowed,
             output_fields=["pid"],
             search_params={"metric_type": "IP", "params": dense_search_params(self._settings, n)},
         )[0]
@@ -130,8 +135,11 @@ class MilvusBackend:
         rows = self.client.get(self.collection, ids=list(ids), output_fields=["vector"])
         return {row["pid"]: float(np.asarray(row["vector"], dtype=np.float32) @ vector) for row in rows}
 
-    def _lexical_top(self, lexical: LexicalQuery, n: int, also: np.ndarray) -> tuple[np.ndarray, dict[int, float]]:
-        """The ``n`` best passages by BM25 (positive scores only), and the BM25 score of those and of ``also``."""
+    def _lexical_top(
+        self, lexical: LexicalQuery, n: int, also: np.ndarray, allowed: str
+    ) -> tuple[np.ndarray, dict[int, float]]:
+        """The ``n`` best passages by BM25 (positive scores only) among those ``allowed`` (a filter expression),
+        and the BM25 score of those and of ``also``."""
         base = self.tokenizer.tokenize(lexical.query)
         wholes = {term: normalize_for_matching(term) for terms, _ in lexical.groups for term in terms}
         pieces = {term: self.tokenizer.tokenize(term) for term in wholes}
@@ -148,7 +156,7 @@ class MilvusBackend:
         if not asked:
             return _NO_IDS, {}
         pool = set(also.tolist())
-        for hits in self._bm25([searches[k] for k in asked], n):
+        for hits in self._bm25([searches[k] for k in asked], n, allowed):
             pool.update(hit["pid"] for hit in hits)
         ids = sorted(pool)
         scores = np.zeros((len(searches), len(ids)), dtype=np.float32)

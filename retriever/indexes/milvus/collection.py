@@ -26,6 +26,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 
 from retriever.config import Settings
 from retriever.errors import IndexLoadError
+from retriever.indexes.backend import Filters
 from retriever.indexes.manifest import FORMAT_VERSION, Manifest
 from retriever.reading.documents import Document, Passage
 
@@ -91,6 +92,21 @@ def in_filter(field: str, values: Iterable[int | str]) -> str:
     """A filter keeping rows whose ``field`` is one of ``values``."""
     items = ", ".join(str(int(v)) if isinstance(v, int) else literal(v) for v in values)
     return f"{field} in [{items}]"
+
+
+def filter_expression(filters: Filters) -> str:
+    """The passages-collection filter that keeps passages of documents passing ``filters`` (dates compare as ISO
+    strings; a document without a date is stored with an empty one and fails any date bound)."""
+    conditions = []
+    if filters.date_from:
+        conditions.append(f"date >= {literal(filters.date_from.isoformat())}")
+    if filters.date_to:
+        conditions.append(f'date != "" and date < {literal(filters.day_after_to)}')
+    if filters.source:
+        conditions.append(f"source == {literal(filters.source)}")
+    if filters.doc_ids:
+        conditions.append(in_filter("doc_id", filters.doc_ids))
+    return " and ".join(conditions)
 
 
 def new_generation_name(alias: str) -> str:
