@@ -1,7 +1,7 @@
 """The library's public face: build or open an index, search it, ask it questions.
 
 >>> from retriever import Retriever
->>> library = Retriever.build("data/corpus", "index/default")      # or Retriever.open("index/default")
+>>> library = Retriever.build("articles/", "index/articles")      # or Retriever.open("index/articles")
 >>> hit = library.search("土右旗脱贫了多少户？", top_k=3)[0]
 >>> hit.doc_id, hit.title, hit.score, hit.text
 >>> answer = library.ask("How many households did Tumed Right Banner lift out of poverty?")
@@ -23,10 +23,10 @@ from retriever.indexes.seam import cached_index, write_index
 from retriever.model.embed import Encoder
 from retriever.query.expand import QueryPlan
 from retriever.ranking.search import Searcher, SearchHit
+from retriever.reading.documents import Document, Passage
 
 if TYPE_CHECKING:
     from retriever.reading.loader import LoadReport
-from retriever.reading.documents import Document, Passage
 
 IndexTarget = str | Path
 """An index directory, or a Milvus URI: ``http(s)://``, ``tcp://`` or ``unix:`` for a server, a path ending in
@@ -46,9 +46,10 @@ def target_settings(index: IndexTarget | None) -> dict[str, Any]:
 
 
 def settings_for(index: IndexTarget | None, overrides: dict[str, Any]) -> Settings:
-    """The environment's settings, with ``index`` and the given fields (``None`` values ignored) taking precedence."""
+    """The environment's settings, with the given fields (``None`` values ignored) and then ``index`` taking
+    precedence."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given, **target_settings(index))
+    return Settings(**{**given, **target_settings(index)})
 
 
 class Retriever:
