@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from retriever.config import Settings
+from retriever.config import Settings, settings_for
 from retriever.errors import RetrieverError, UsageError
 
 if TYPE_CHECKING:
@@ -214,13 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(**overrides: Any) -> Settings:
-    from retriever.facade import settings_for
-
-    index = overrides.pop("index", None)
-    return settings_for(index, overrides)
-
-
 def _open(args: argparse.Namespace) -> Retriever:
     from retriever.facade import Retriever
 
@@ -264,7 +257,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from retriever.facade import Retriever
     from retriever.indexes.seam import index_exists, index_location
 
-    settings = _settings(index=args.index)
+    settings = settings_for(args.index, {})
     if index_exists(settings):
         library = Retriever.from_settings(settings)
     else:
@@ -353,12 +346,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from retriever.evaluation.evaluate import Asked, evaluate, format_report, load_question_set
     from retriever.facade import Retriever
 
-    settings = _settings(
-        index=args.index,
-        chunk_max_chars=args.chunk_max_chars,
-        fusion=args.fusion,
-        fusion_alpha=args.alpha,
-        fusion_alpha_english=args.alpha,
+    settings = settings_for(
+        args.index,
+        {
+            "chunk_max_chars": args.chunk_max_chars,
+            "fusion": args.fusion,
+            "fusion_alpha": args.alpha,
+            "fusion_alpha_english": args.alpha,
+        },
     )
     question_set = load_question_set(args.questions)
     if args.index:
@@ -463,7 +458,7 @@ def run_calibrate_fusion(args: argparse.Namespace) -> int:
     encoder = Encoder.from_settings(Settings())
     trials = []
     for path, chunk_max_chars in sets:
-        settings = _settings(chunk_max_chars=chunk_max_chars)
+        settings = settings_for(None, {"chunk_max_chars": chunk_max_chars})
         question_set = load_question_set(path)
         documents = question_set.documents_or(settings.corpus_dir, settings.max_file_bytes)
         library = Retriever.over(documents, settings, encoder)

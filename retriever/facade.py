@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retriever.answers.answer import Answer, answer_question
-from retriever.config import SearchMode, Settings
+from retriever.config import SearchMode, Settings, settings_for
 from retriever.errors import CorpusError
 from retriever.indexes.backend import Filters
 from retriever.indexes.manifest import Manifest
@@ -31,25 +31,6 @@ if TYPE_CHECKING:
 IndexTarget = str | Path
 """An index directory, or a Milvus URI: ``http(s)://``, ``tcp://`` or ``unix:`` for a server, a path ending in
 ``.db`` for Milvus Lite."""
-
-_MILVUS_SCHEMES = ("http://", "https://", "tcp://", "unix:")
-
-
-def target_settings(index: IndexTarget | None) -> dict[str, Any]:
-    """The settings that point at ``index`` (none for ``None``: the configured index)."""
-    if index is None:
-        return {}
-    text = str(index)
-    if text.startswith(_MILVUS_SCHEMES) or text.endswith(".db"):
-        return {"milvus_uri": text}
-    return {"index_dir": Path(index), "milvus_uri": None}
-
-
-def settings_for(index: IndexTarget | None, overrides: dict[str, Any]) -> Settings:
-    """The environment's settings, with the given fields (``None`` values ignored) and then ``index`` taking
-    precedence."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**{**given, **target_settings(index)})
 
 
 class Retriever:

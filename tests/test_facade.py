@@ -6,7 +6,7 @@ import pytest
 
 import retriever
 from retriever import CorpusError, IndexLoadError, Retriever, RetrieverError
-from retriever.facade import target_settings
+from retriever.config import target_settings
 
 from .conftest import SAMPLE_CORPUS
 

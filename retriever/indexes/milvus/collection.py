@@ -24,7 +24,7 @@ from typing import Any
 import grpc
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from retriever.config import Settings
+from retriever.config import MILVUS_SERVER_SCHEMES, Settings
 from retriever.errors import IndexLoadError
 from retriever.indexes.backend import Filters
 from retriever.indexes.manifest import FORMAT_VERSION, Manifest
@@ -60,7 +60,7 @@ def _client(uri: str, token: str) -> MilvusClient:
 def connect(settings: Settings) -> MilvusClient:
     """One client per URI per process (Milvus Lite opens its database file once)."""
     uri = settings.milvus_uri or ""
-    if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+    if not uri.startswith(MILVUS_SERVER_SCHEMES):
         Path(uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         uri = str(Path(uri).expanduser().resolve())
     token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
