@@ -35,11 +35,14 @@ def index_exists(settings: Settings) -> bool:
         from retriever.indexes.milvus.collection import connect, live_generation
 
         return live_generation(connect(settings), settings.milvus_collection) is not None
-    from retriever.indexes.generations import live_generation
-    from retriever.indexes.store import MANIFEST
+    from retriever.errors import IndexLoadError
+    from retriever.indexes.store import live_index
 
-    live = live_generation(settings.index_dir)
-    return live is not None and (live / MANIFEST).is_file()
+    try:
+        live_index(settings.index_dir)
+    except IndexLoadError:
+        return False
+    return True
 
 
 def open_index(settings: Settings) -> SearchBackend:

@@ -55,7 +55,8 @@ def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> No
     """Write the index as a new generation beside ``out_dir``, then make ``out_dir`` point at it in one step
     (:mod:`retriever.indexes.generations`): a reader sees the old index or the new one, and a build killed at any
     point leaves the old one serving."""
-    staging = new_staging(out_dir.absolute())
+    out_dir = out_dir.absolute()
+    staging = new_staging(out_dir)
     try:
         write_dense(data.dense, staging / DENSE_FILE)
         data.lexical.save(staging / LEXICAL_DIR)
@@ -65,7 +66,7 @@ def save_index(out_dir: Path, data: NewIndex, show_progress: bool = False) -> No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    publish(staging, out_dir.absolute())
+    publish(staging, out_dir)
 
 
 def live_index(index_dir: Path) -> Path:
@@ -89,9 +90,6 @@ def read_manifest(index_dir: Path) -> Manifest:
             f"index {index_dir} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; rebuild it"
         )
     return manifest
-
-
-
 
 
 _DAMAGE = (OSError, RuntimeError, ValueError, TypeError, sqlite3.Error)
