@@ -1,4 +1,5 @@
-"""Search a Milvus collection: dense by its vector index (HNSW on a server), lexical by sparse inner product over the project's BM25 weights.
+"""Search a Milvus collection: dense by its vector index (HNSW on a server), lexical by sparse inner product over
+the project's BM25 weights.
 
 A query's BM25 score is the embedded backend's: the query's tokens, plus for each group of alternative terms its best
 term at the group's weight. An inner product sums terms, so each term (and the query itself) is one sparse search;

@@ -79,8 +79,14 @@ def passage_key(passage_id: str) -> int:
     return int.from_bytes(hashlib.sha256(passage_id.encode()).digest()[:8], "big") >> 1
 
 
-def document_part_key(doc_id: str, part: int) -> int:
-    return passage_key(f"{doc_id}\x00{part}")
+def part_key(name: str, part: int) -> int:
+    """The primary key of part ``part`` of a text stored in parts (a document's, a catalog entry's)."""
+    return passage_key(f"{name}\x00{part}")
+
+
+def text_parts(text: str) -> list[str]:
+    """``text`` cut into parts of ``DOCUMENT_PART_CHARS`` characters, each within one VARCHAR."""
+    return [text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)]
 
 
 def literal(value: str) -> str:
@@ -286,10 +292,10 @@ def term_rows(frequencies: dict[int, int]) -> list[dict]:
 
 
 def document_rows(document: Document, digest: str) -> list[dict]:
-    parts = [document.text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(document.text), DOCUMENT_PART_CHARS)]
+    parts = text_parts(document.text)
     return [
         {
-            "key": document_part_key(document.doc_id, part),
+            "key": part_key(document.doc_id, part),
             "doc_id": document.doc_id,
             "part": part,
             "title": document.title,
@@ -398,10 +404,10 @@ def _catalog_filter(generation: str, entry: str) -> str:
 def _write_catalog(client: MilvusClient, alias: str, generation: str, entry: str, text: str) -> None:
     """Store ``text`` as the catalog entry ``entry`` of ``generation`` (parts of one VARCHAR each), replacing it."""
     catalog = _catalog(client, alias)
-    parts = [text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)] or [""]
+    parts = text_parts(text) or [""]
     rows = [
         {
-            "key": int.from_bytes(hashlib.sha256(f"{generation}\n{entry}\n{part}".encode()).digest()[:8]) % KEY_END,
+            "key": part_key(f"{generation}\x00{entry}", part),
             "generation": generation,
             "entry": entry,
             "part": part,

@@ -122,10 +122,11 @@ def _live_index(client: MilvusClient, settings: Settings) -> LiveIndex | None:
     interrupted = read_journal(client, collection)
     if interrupted:
         logger.warning("an update of %s did not finish: completing it (%d documents)", collection, len(interrupted))
+    unfinished = set(interrupted)
     hashes = {
         row["doc_id"]: row["content_hash"]
         for row in iterate(client, documents_collection(collection), "key", ["doc_id", "content_hash"], "part == 0")
-        if row["doc_id"] not in set(interrupted)
+        if row["doc_id"] not in unfinished
     }
     return LiveIndex(collection, manifest, hashes, interrupted)
 
