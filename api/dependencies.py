@@ -49,6 +49,6 @@ def checked_top_k(top_k: int | None, settings: Settings) -> int:
 
 
 def checked_filters(filters: SearchFilters | None) -> Filters | None:
-    """The search filters, or ``None`` when they filter nothing (a range that ends before it starts matches no
-    document: the search then finds nothing, as it would for any date without articles)."""
-    return (filters.to_filters() or None) if filters is not None else None
+    """The request's filters as the library takes them (a range that ends before it starts is valid and matches no
+    document, as any date without articles would)."""
+    return filters.to_filters() if filters is not None else None
