@@ -30,10 +30,14 @@ if TYPE_CHECKING:
         CorpusError,
         CorpusNotFound,
         DataFileError,
+        DocumentTooLarge,
         IndexLoadError,
         ModelError,
         QuestionSetError,
         RetrieverError,
+        UnknownDocument,
+        UnreadableDocument,
+        UnsupportedFormat,
         UsageError,
     )
     from retriever.facade import Retriever
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from retriever.query.expand import QueryPlan
     from retriever.ranking.search import SearchHit
     from retriever.reading.documents import Document, Passage
+    from retriever.reading.ingest import RawDocument
     from retriever.reading.text import Language
 
 _EXPORTS = {
@@ -65,6 +70,11 @@ _EXPORTS = {
     "UsageError": "retriever.errors",
     "ModelError": "retriever.errors",
     "DataFileError": "retriever.errors",
+    "UnreadableDocument": "retriever.errors",
+    "UnsupportedFormat": "retriever.errors",
+    "DocumentTooLarge": "retriever.errors",
+    "UnknownDocument": "retriever.errors",
+    "RawDocument": "retriever.reading.ingest",
 }
 
 __all__ = [
@@ -74,6 +84,7 @@ __all__ = [
     "CorpusNotFound",
     "DataFileError",
     "Document",
+    "DocumentTooLarge",
     "Filters",
     "IndexLoadError",
     "Language",
@@ -82,11 +93,15 @@ __all__ = [
     "Passage",
     "QueryPlan",
     "QuestionSetError",
+    "RawDocument",
     "Retriever",
     "RetrieverError",
     "SearchHit",
     "SearchMode",
     "Settings",
+    "UnknownDocument",
+    "UnreadableDocument",
+    "UnsupportedFormat",
     "UsageError",
 ]
 

@@ -113,6 +113,11 @@ class IndexSettings(BaseSettings):
         0.6, gt=0, description="BM25 term-frequency saturation; low suits short passages (tuned on public sets)."
     )
     bm25_b: float = Field(0.4, ge=0, le=1, description="BM25 length normalisation.")
+    uploads_dir: Path | None = Field(
+        None,
+        description="Where documents added over HTTP or the Python API are kept, so that every later build keeps "
+        "them (default: NAME.uploads beside the index directory NAME, or beside a Milvus Lite file).",
+    )
 
 
 class MilvusSettings(BaseSettings):
@@ -195,20 +200,31 @@ class ApiSettings(BaseSettings):
     default_top_k: int = Field(5, ge=1)
     max_top_k: int = Field(50, ge=1)
     max_query_chars: int = Field(500, ge=1)
-    max_body_bytes: int = Field(16_384, ge=1_024, description="Larger request bodies are refused with 413.")
+    max_body_bytes: int = Field(
+        16_384, ge=1_024, description="Larger request bodies are refused with 413 (uploads have their own limit)."
+    )
+    max_upload_mb: float = Field(
+        10, gt=0, description="Larger uploaded documents (a file, or the text of a JSON upload) are refused with 413."
+    )
     search_threads: int = Field(2, ge=1, description="Threads that run searches and answers (CPU-bound work).")
     queue_limit: int = Field(
         16, ge=0, description="Requests allowed to wait for a search thread; beyond this the API answers 503."
     )
     retry_after_seconds: int = Field(1, ge=1, description="The Retry-After an overloaded API asks clients to wait.")
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for the admin endpoints (POST /admin/reload); without one they are disabled."
+        None,
+        description="Bearer token for the admin endpoints (POST /admin/reload, POST and DELETE /documents); "
+        "without one they are disabled.",
     )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser, as JSON (e.g. '[\"https://example.org\"]'); "
         "none by default.",
     )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
 
 class Settings(ModelSettings, CorpusSettings, IndexSettings, MilvusSettings, RankingSettings, ApiSettings):

@@ -20,6 +20,11 @@ class BackendUnavailable(RetrieverError, RuntimeError):
     """The index's store cannot answer right now (a Milvus server down or unreachable); the request may be retried."""
 
 
+class IndexChanged(BackendUnavailable):
+    """An index updated in place (a Milvus collection) lost a passage or document while a search was using it;
+    searching again sees the update whole."""
+
+
 class CorpusError(RetrieverError, ValueError):
     """A corpus that cannot be indexed: no readable article in it."""
 
@@ -42,3 +47,20 @@ class DataFileError(RetrieverError, ValueError):
 
 class UsageError(RetrieverError, ValueError):
     """Options or arguments that do not go together."""
+
+
+class UnreadableDocument(RetrieverError, ValueError):
+    """A document that cannot be indexed: no text can be read from it (damaged, empty, not text at all), none is
+    left after cleaning, or its id or date is unusable."""
+
+
+class UnsupportedFormat(UnreadableDocument):
+    """A file whose name ends in no suffix the readers know."""
+
+
+class DocumentTooLarge(UnreadableDocument):
+    """A file over the configured size limit."""
+
+
+class UnknownDocument(RetrieverError, LookupError):
+    """A document id the index does not hold."""

@@ -18,12 +18,14 @@ from retriever.answers.answer import Answer, answer_question
 from retriever.config import SearchMode, Settings, settings_for
 from retriever.errors import CorpusError
 from retriever.indexes.backend import Filters
+from retriever.indexes.changes import build_keeping_uploads, change_documents
 from retriever.indexes.manifest import Manifest
-from retriever.indexes.seam import cached_index, write_index
+from retriever.indexes.seam import cached_index
 from retriever.model.embed import Encoder
 from retriever.query.expand import QueryPlan
 from retriever.ranking.search import Searcher, SearchHit
 from retriever.reading.documents import Document, Passage
+from retriever.reading.ingest import RawDocument
 
 if TYPE_CHECKING:
     from retriever.reading.loader import LoadReport
@@ -72,7 +74,8 @@ class Retriever:
         """Index the articles under ``corpus_dir`` (default: the configured corpus) into ``index`` (default: the
         configured index) and open it.
 
-        An existing index is updated: unchanged passages keep their vectors. Unreadable files are skipped with a
+        An existing index is updated: unchanged passages keep their vectors. Documents added or deleted through
+        :meth:`add_documents` and :meth:`delete_documents` stay added or deleted. Unreadable files are skipped with a
         warning and recorded in ``report``; a corpus with no readable article raises ``ValueError``.
         """
         from retriever.reading.loader import LoadReport, iter_corpus  # the file readers: only builds need them
@@ -84,7 +87,7 @@ class Retriever:
         if not documents:
             raise CorpusError(f"no readable articles in {corpus}")
         encoder = Encoder.from_settings(resolved)
-        write_index(documents, resolved, encoder, full=full, show_progress=show_progress)
+        build_keeping_uploads(documents, resolved, encoder, full=full, show_progress=show_progress)
         return cls.from_settings(resolved, encoder)
 
     @classmethod
@@ -93,6 +96,24 @@ class Retriever:
         and settings are seen (evaluation and training reuse it across runs)."""
         encoder = encoder or Encoder.from_settings(settings)
         return cls.from_settings(cached_index(documents, settings, encoder), encoder)
+
+    def add_documents(self, documents: Sequence[RawDocument]) -> Retriever:
+        """Add ``documents`` to the index, replacing those of the same ids, and return a retriever over the changed
+        index (this one goes on answering from the index as it was).
+
+        Only their new passages are embedded. They are recorded beside the index (``settings.uploads_dir``) so that
+        every later build keeps them. Raises :class:`~retriever.errors.UnreadableDocument` for a document with no
+        text after cleaning, and then changes nothing.
+        """
+        change_documents(self.settings, self.encoder, put=documents)
+        return self.from_settings(self.settings, self.encoder)
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> Retriever:
+        """Remove the documents ``doc_ids`` from the index (and from its later builds, even a corpus file's) and
+        return a retriever over the changed index. Raises :class:`~retriever.errors.UnknownDocument` for an id the
+        index does not hold, and then changes nothing."""
+        change_documents(self.settings, self.encoder, delete=doc_ids)
+        return self.from_settings(self.settings, self.encoder)
 
     @property
     def settings(self) -> Settings:

@@ -141,6 +141,10 @@ class PassageStore:
         )
         return {record[0]: Document(*record) for record in found}
 
+    def all_documents(self) -> list[Document]:
+        """Every document, in the order the build wrote them."""
+        return [Document(*record) for record in self._query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY rowid")]
+
     def rows_matching(self, filters: Filters) -> np.ndarray:
         """The rows of the passages whose documents pass ``filters``, ascending."""
         conditions, parameters = ["1"], []

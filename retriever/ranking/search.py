@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retriever.config import SearchMode, Settings
+from retriever.errors import IndexChanged
 from retriever.indexes.backend import Filters, LexicalQuery, SearchBackend
 from retriever.indexes.manifest import Manifest
 from retriever.indexes.seam import open_index
@@ -151,6 +152,15 @@ class Searcher:
         """
         top_k = top_k or self.settings.default_top_k
         plan = plan or self.expander.plan(query)
+        try:
+            return self._ranked(query, top_k, mode, plan, filters)
+        except IndexChanged:
+            # An update in place (Milvus) removed a passage this search had found: the second search sees it whole.
+            return self._ranked(query, top_k, mode, plan, filters)
+
+    def _ranked(
+        self, query: str, top_k: int, mode: SearchMode, plan: QueryPlan, filters: Filters | None
+    ) -> list[SearchHit]:
         n = min(max(self.settings.candidates, top_k), len(self.backend))
         candidates = self._candidates(plan, mode, n, filters)
         scores = self._rank_scores(candidates, mode, plan.language)
@@ -162,6 +172,8 @@ class Searcher:
         kept = self._distinct(candidates.passages, np.argsort(-scores, kind="stable"), top_k)
         passages = candidates.passages.get(kept)
         documents = self.backend.documents({passage.doc_id for passage in passages})
+        if gone := {passage.doc_id for passage in passages} - documents.keys():
+            raise IndexChanged(f"document {min(gone)!r} left the index while a search used it")
         return [
             self._hit(candidates, scores, k, passage, documents[passage.doc_id], terms)
             for k, passage in zip(kept, passages, strict=True)

@@ -20,6 +20,8 @@ from pdfminer.high_level import extract_text as pdf_extract_text
 from pdfminer.layout import LAParams
 from trafilatura.settings import Document as ExtractedPage
 
+from retriever.errors import DocumentTooLarge, UnreadableDocument, UnsupportedFormat
+
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 _BOMS = (
@@ -58,32 +60,44 @@ _PDF_LAYOUT = LAParams(line_margin=1.0)
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
-class UnreadableDocument(Exception):
-    """A file that cannot be turned into text; ``str(exc)`` is a short human reason."""
-
-
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The plain text of one file, by suffix. Raises UnreadableDocument for anything it cannot read.
 
     The text is only judged empty after stripping whitespace, so a file of punctuation alone is text.
     """
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise UnreadableDocument(f"unsupported file type {path.suffix or '(no suffix)'}")
+    reader_of(path.name)
     try:
         with path.open("rb") as f:
             data = f.read(max_bytes + 1)
     except OSError as exc:
         raise UnreadableDocument(f"cannot open file ({exc.strerror or exc})") from exc
+    return read_bytes(path.name, data, max_bytes)
+
+
+def reader_of(name: str) -> Callable[[bytes], str]:
+    """The reader for a file called ``name``, by its suffix; raises UnsupportedFormat for any other."""
+    suffix = Path(name).suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise UnsupportedFormat(f"unsupported file type {suffix or '(no suffix)'} (supported: {supported})")
+    return reader
+
+
+def read_bytes(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The plain text of the contents ``data`` of a file called ``name`` (an upload, a file already read), by the
+    name's suffix, with the same checks as :func:`read_text`."""
+    reader = reader_of(name)
     if len(data) > max_bytes:
-        raise UnreadableDocument(f"larger than {_human_size(max_bytes)}")
+        raise DocumentTooLarge(f"larger than {_human_size(max_bytes)}")
     try:
         text = reader(data)
     except UnreadableDocument:
         raise
     except Exception as exc:
         detail = next(iter(str(exc).strip().splitlines()), "")[:200]
-        raise UnreadableDocument(f"cannot parse {path.suffix.lower()} file ({type(exc).__name__}: {detail})") from exc
+        suffix = Path(name).suffix.lower()
+        raise UnreadableDocument(f"cannot parse {suffix} file ({type(exc).__name__}: {detail})") from exc
     if not text.strip():
         raise UnreadableDocument("no text")
     return text

@@ -16,7 +16,7 @@ import numpy as np
 from pymilvus import MilvusClient, MilvusException
 
 from retriever.config import SearchMode, Settings
-from retriever.errors import BackendUnavailable, IndexLoadError
+from retriever.errors import BackendUnavailable, IndexChanged, IndexLoadError
 from retriever.indexes.backend import Filters, LexicalQuery, ScoredCandidates, top_positions, union_in_order
 from retriever.indexes.manifest import check_compatible
 from retriever.indexes.milvus.bm25 import PASSAGES_ROW, query_weights, token_dimension
@@ -30,6 +30,7 @@ from retriever.indexes.milvus.collection import (
     documents_of,
     filter_expression,
     in_filter,
+    iterate,
     literal,
     live_generation,
     load_generation,
@@ -205,7 +206,7 @@ class MilvusBackend:
         missing = [i for i in wanted if i not in by_id]
         if missing:
             # Found by this request's search, gone by its fetch: an update deleted it in between.
-            raise BackendUnavailable(f"passage {missing[0]} left {self.location} while a search used it")
+            raise IndexChanged(f"passage {missing[0]} left {self.location} while a search used it")
         return [by_id[i] for i in wanted]
 
     def document(self, doc_id: str) -> Document | None:
@@ -220,6 +221,11 @@ class MilvusBackend:
             self.documents_collection, filter=in_filter("doc_id", wanted), output_fields=DOCUMENT_FIELDS
         )
         return documents_of(rows)
+
+    @_unavailable_on_failure
+    def all_documents(self) -> list[Document]:
+        documents = documents_of(iterate(self.client, self.documents_collection, "key", DOCUMENT_FIELDS))
+        return [documents[doc_id] for doc_id in sorted(documents)]
 
     @_unavailable_on_failure
     def passages_of(self, doc_id: str) -> list[Passage]:
