@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import secrets
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import InvalidInput
 from api.pool import SearchPool
 from api.schemas import SearchFilters
 from retriever import Filters, Retriever, Settings
 
+_bearer = HTTPBearer(auto_error=False)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 """JSON can carry an unpaired surrogate (``"\\ud800"``), which is not a character and cannot be encoded back."""
 
@@ -52,3 +56,15 @@ def checked_filters(filters: SearchFilters | None) -> Filters | None:
     """The request's filters as the library takes them (a range that ends before it starts is valid and matches no
     document, as any date without articles would)."""
     return filters.to_filters() if filters is not None else None
+
+
+def require_admin(
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Let the request through only with the configured bearer token (403 when none is configured)."""
+    if settings.admin_token is None:
+        raise HTTPException(403, "admin endpoints are disabled: set RETRIEVER_ADMIN_TOKEN to enable them")
+    expected = settings.admin_token.get_secret_value().encode()
+    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), expected):
+        raise HTTPException(401, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.pool import Overloaded
-from retriever import BackendUnavailable
+from retriever import (
+    BackendUnavailable,
+    DocumentTooLarge,
+    UnknownDocument,
+    UnreadableDocument,
+    UnsupportedFormat,
+    UsageError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +33,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    415: "unsupported_media_type",
 }
 
 
@@ -68,6 +76,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(UnreadableDocument)
+    async def _unreadable(_: Request, exc: UnreadableDocument) -> JSONResponse:
+        if isinstance(exc, DocumentTooLarge):
+            return error_response(413, "document_too_large", f"document too large: {exc}")
+        if isinstance(exc, UnsupportedFormat):
+            return error_response(415, "unsupported_format", str(exc))
+        return error_response(422, "unreadable_document", str(exc))
+
+    @app.exception_handler(UnknownDocument)
+    async def _unknown(_: Request, exc: UnknownDocument) -> JSONResponse:
+        return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(UsageError)
+    async def _conflict(_: Request, exc: UsageError) -> JSONResponse:
+        return error_response(409, "conflict", str(exc))
 
     @app.exception_handler(Overloaded)
     async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from retriever import Retriever, Settings
 
@@ -14,8 +15,11 @@ WARM_UP_QUESTION = "Where was the poverty alleviation work of 包头市 carried 
 """Touches every lazily loaded part (encoder, jieba, gazetteer, CC-CEDICT, part-of-speech tagger) before traffic."""
 
 
-def warm_up(retriever: Retriever) -> None:
+def warm_up(retriever: Retriever, for_uploads: bool = False) -> None:
+    """Answer a question once; ``for_uploads`` also loads the passage encoder (torch), which only uploads use."""
     retriever.ask(WARM_UP_QUESTION)
+    if for_uploads:
+        retriever.encoder.encode_passages([WARM_UP_QUESTION])
 
 
 class IndexSlot:
@@ -43,3 +47,12 @@ class IndexSlot:
             seconds = time.perf_counter() - started
             logger.info("reloaded index %s (%d passages) in %.2f s", fresh.location, fresh.manifest.passages, seconds)
             return fresh, seconds
+
+    def change(self, change: Callable[[Retriever], Retriever]) -> Retriever:
+        """Apply ``change`` (which returns a retriever over the changed index) and swap the result in once warmed
+        up; changes and reloads run one at a time. Raises what ``change`` raises, leaving the old index serving."""
+        with self._reload_lock:
+            fresh = change(self.retriever)
+            warm_up(fresh)
+            self.retriever = fresh
+            return fresh

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.index_slot import IndexSlot, warm_up
-from api.limits import BodySizeLimitMiddleware
+from api.limits import BodySizeLimitMiddleware, upload_body_bytes
 from api.observability import Metrics, RequestLogMiddleware
 from api.openapi import state_limits
 from api.pool import SearchPool
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = retriever or Retriever.from_settings(settings)
-        warm_up(loaded)
+        warm_up(loaded, for_uploads=settings.admin_token is not None)
         slot = IndexSlot(loaded)
         pool = SearchPool(settings.search_threads, settings.queue_limit)
         app.state.slot, app.state.pool = slot, pool
@@ -57,7 +57,14 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
         app.include_router(module.router)
     mount_page(app)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, larger={"/documents": upload_body_bytes(settings)}
+    )
     app.add_middleware(RequestLogMiddleware, metrics=app_metrics)
     return app

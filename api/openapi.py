@@ -22,6 +22,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """The errors a search or question can meet, for the routes' ``responses``."""
 
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "The bearer token is missing or wrong."},
+    403: {"model": ErrorResponse, "description": "No admin token is configured, so admin endpoints are off."},
+}
+"""The refusals of an endpoint behind the admin token."""
+
 
 def state_limits(app: FastAPI, settings: Settings) -> None:
     """Make ``app.openapi()`` carry ``settings``' query-length and top_k limits."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from datetime import date
 from typing import Literal
 
@@ -160,6 +161,47 @@ class DocumentResponse(BaseModel):
     source: str | None
     text: str
     passages: list[PassageOut]
+
+
+class DocumentFields(BaseModel):
+    """What may come with an uploaded document; given fields win over what the text's head says."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^\S(.*\S)?$",
+        description="The document's id; the same id again replaces the document. Default: a file's name without "
+        "its suffix, or for JSON a hash of the text.",
+    )
+    title: str | None = Field(None, max_length=500)
+    date: datetime.date | None = Field(None, description="Publication day (YYYY-MM-DD).")
+    source: str | None = Field(None, max_length=200, description="The publisher (来源).")
+
+    def metadata(self) -> dict[str, str | None]:
+        return {
+            "title": self.title or None,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source or None,
+        }
+
+
+class DocumentUpload(DocumentFields):
+    """A document sent as JSON: its text is read as a ``.txt`` file's would be (repaired, cleaned, its head's date
+    and source read)."""
+
+    text: str = Field(
+        ..., min_length=1, pattern=r"\S", description="The article's text, paragraphs apart by blank lines."
+    )
+
+
+class DocumentChange(BaseModel):
+    doc_id: str
+    passages: int = Field(..., description="The document's passages now in the index (0 once deleted).")
+    index: str = INDEX_FIELD
+    took_ms: float
 
 
 class HealthResponse(BaseModel):

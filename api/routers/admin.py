@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import get_app_settings
+from api.dependencies import get_app_settings, require_admin
+from api.openapi import ADMIN_RESPONSES
 from api.schemas import ErrorResponse, ReloadResponse, index_version
 from retriever import IndexLoadError, Settings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-_bearer = HTTPBearer(auto_error=False)
-
-
-def require_admin(
-    settings: Annotated[Settings, Depends(get_app_settings)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if settings.admin_token is None:
-        raise HTTPException(403, "admin endpoints are disabled: set RETRIEVER_ADMIN_TOKEN to enable them")
-    expected = settings.admin_token.get_secret_value().encode()
-    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), expected):
-        raise HTTPException(401, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})
 
 
 @router.post(
@@ -33,8 +20,7 @@ def require_admin(
     response_model=ReloadResponse,
     dependencies=[Depends(require_admin)],
     responses={
-        401: {"model": ErrorResponse, "description": "The bearer token is missing or wrong."},
-        403: {"model": ErrorResponse, "description": "No admin token is configured, so admin endpoints are off."},
+        **ADMIN_RESPONSES,
         409: {"model": ErrorResponse, "description": "The index directory cannot serve; the old one stays."},
     },
 )
