@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.schemas import ErrorResponse
+from api.schemas import VISIBLE, ErrorResponse
 from retriever.config import Settings
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -31,7 +31,7 @@ ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def state_limits(app: FastAPI, settings: Settings) -> None:
     """Make ``app.openapi()`` carry ``settings``' query-length and top_k limits."""
-    text = {"minLength": 1, "maxLength": settings.max_query_chars, "pattern": r"\S"}
+    text = {"minLength": 1, "maxLength": settings.max_query_chars, "pattern": VISIBLE}
     top_k = {"minimum": 1, "maximum": settings.max_top_k}
 
     def openapi() -> dict[str, Any]:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from retriever import Filters, Language, Manifest, QueryPlan, SearchHit
 
 Mode = Literal["hybrid", "dense", "lexical"]
+VISIBLE = r"[^\s\x1c-\x1f\x85]"
+"""A character Python's ``str.strip`` keeps (JSON Schema's ``\\S`` also lets through U+001C–U+001F and U+0085)."""
 INDEX_FIELD = Field(..., description="Which index answered: its corpus hash and build time (changes with a reload).")
 
 
@@ -172,7 +174,7 @@ class DocumentFields(BaseModel):
         None,
         min_length=1,
         max_length=200,
-        pattern=r"^\S(.*\S)?$",
+        pattern=f"^{VISIBLE}(.*{VISIBLE})?$",
         description="The document's id; the same id again replaces the document. Default: a file's name without "
         "its suffix, or for JSON a hash of the text.",
     )
@@ -193,7 +195,7 @@ class DocumentUpload(DocumentFields):
     and source read)."""
 
     text: str = Field(
-        ..., min_length=1, pattern=r"\S", description="The article's text, paragraphs apart by blank lines."
+        ..., min_length=1, pattern=VISIBLE, description="The article's text, paragraphs apart by blank lines."
     )
 
 

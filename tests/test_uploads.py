@@ -117,7 +117,7 @@ def test_a_rebuild_from_the_corpus_keeps_uploads_and_deletions(library):
 
 
 def test_an_upload_with_a_corpus_file_id_replaces_it_in_every_build(library):
-    corpus_document = sorted(path.stem for path in SAMPLE_CORPUS.glob("*.txt"))[0]
+    corpus_document = min(path.stem for path in SAMPLE_CORPUS.glob("*.txt"))
     library.add_documents([RawDocument(corpus_document, "更正后的全文：土右旗脱贫人口数据以统计局公布为准。")])
     rebuilt = Retriever.build(SAMPLE_CORPUS, library.settings.index_dir, show_progress=False)
     assert rebuilt.document(corpus_document).text == "更正后的全文：土右旗脱贫人口数据以统计局公布为准。"

@@ -102,6 +102,7 @@ async def get_document(
     openapi_extra={"requestBody": _UPLOAD_BODY},
     responses={
         **_CHANGE_RESPONSES,
+        400: {"model": ErrorResponse, "description": "The multipart form cannot be parsed."},
         413: {"model": ErrorResponse, "description": "The document is larger than the upload limit."},
         415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload, or an unsupported file."},
         422: {"model": ErrorResponse, "description": "A field is invalid, or no text can be read from the document."},
