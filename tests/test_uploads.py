@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,13 @@ def test_raw_documents_are_read_and_checked_like_corpus_files():
             RawDocument(bad_id, "文字。")
     with pytest.raises(UnreadableDocument, match="YYYY-MM-DD"):
         RawDocument("dated", "文字。", date="2026-02-30")
+
+
+def test_two_concurrent_changes_both_land(library):
+    """Each change reads the index another may be writing: the writer lock makes the second wait for the first."""
+    other = Retriever.from_settings(library.settings, library.encoder)
+    documents = [RawDocument(f"note-{i}", f"第{i}号通知：全市开展冬季供暖安全检查。") for i in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda pair: pair[0].add_documents([pair[1]]), zip([library, other], documents, strict=True)))
+    reopened = Retriever.from_settings(library.settings, library.encoder)
+    assert reopened.document("note-0") is not None and reopened.document("note-1") is not None

@@ -6,7 +6,8 @@ that it was deleted. Every build of the index reads the corpus folder, then appl
 its document or replaces the corpus file of the same id, a deletion removes the document. So uploads survive
 restarts and rebuilds, and a deletion is not undone by the next build.
 
-Writers of one index take the folder's lock (an ``flock`` on ``.lock``), so an upload and a build never interleave.
+Writers of one index take its lock (an ``flock`` on ``.NAME.lock`` beside the folder ``NAME``), so an upload and a
+build never interleave.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from retriever.reading.ingest import RawDocument
 logger = logging.getLogger(__name__)
 
 RECORD_VERSION = 1
-LOCK_FILE = ".lock"
 
 
 def uploads_folder(settings: Settings) -> Path:
@@ -103,8 +103,9 @@ class Uploads:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the index's writer lock (waiting for another writer to finish)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / LOCK_FILE).open("a") as handle:
+        lock = self.folder.with_name(f".{self.folder.name}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
