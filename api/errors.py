@@ -41,6 +41,15 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
+_REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    DocumentTooLarge: (413, "document_too_large"),
+    UnsupportedFormat: (415, "unsupported_format"),
+    UnreadableDocument: (422, "unreadable_document"),
+    UnknownDocument: (404, "not_found"),
+    UsageError: (409, "conflict"),
+}
+"""The library's refusals of a document change, as the status and code each answers with."""
+
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -77,21 +86,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
-    @app.exception_handler(UnreadableDocument)
-    async def _unreadable(_: Request, exc: UnreadableDocument) -> JSONResponse:
-        if isinstance(exc, DocumentTooLarge):
-            return error_response(413, "document_too_large", f"document too large: {exc}")
-        if isinstance(exc, UnsupportedFormat):
-            return error_response(415, "unsupported_format", str(exc))
-        return error_response(422, "unreadable_document", str(exc))
+    async def _refused(_: Request, exc: Exception) -> JSONResponse:
+        status, code = next(_REFUSALS[kind] for kind in type(exc).__mro__ if kind in _REFUSALS)
+        return error_response(status, code, str(exc))
 
-    @app.exception_handler(UnknownDocument)
-    async def _unknown(_: Request, exc: UnknownDocument) -> JSONResponse:
-        return error_response(404, "not_found", str(exc))
-
-    @app.exception_handler(UsageError)
-    async def _conflict(_: Request, exc: UsageError) -> JSONResponse:
-        return error_response(409, "conflict", str(exc))
+    for refusal in _REFUSALS:
+        app.add_exception_handler(refusal, _refused)
 
     @app.exception_handler(Overloaded)
     async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:

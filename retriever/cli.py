@@ -115,7 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(command=run)
         return sub
 
-    build = command(commands, "build", run_build, "Index a folder of articles (.txt .md .html .pdf .docx).", index)
+    build = command(
+        commands,
+        "build",
+        run_build,
+        "Index a folder of articles (.txt .md .html .pdf .docx).",
+        index,
+        description="Index a folder of articles (.txt .md .html .pdf .docx), then apply the documents uploaded to "
+        "and deleted from this index over HTTP or the Python API (kept beside it, in NAME.uploads).",
+    )
     build.add_argument("--corpus", type=Path, help="folder of articles (default: RETRIEVER_CORPUS_DIR, the sample)")
     build.add_argument("--out", type=Path, dest="out", help="same as --index with a directory")
     build.add_argument("--chunk-max-chars", type=int, help="longest passage in characters (default 400)")

@@ -99,7 +99,8 @@ class Retriever:
 
     def add_documents(self, documents: Sequence[RawDocument]) -> Retriever:
         """Add ``documents`` to the index, replacing those of the same ids, and return a retriever over the changed
-        index (this one goes on answering from the index as it was).
+        index. Over an index directory this one goes on answering from the index as it was; a Milvus collection
+        changes in place, so this one sees the new passages too, with its old manifest and aliases.
 
         Only their new passages are embedded. They are recorded beside the index (``settings.uploads_dir``) so that
         every later build keeps them. Raises :class:`~retriever.errors.UnreadableDocument` for a document with no

@@ -94,8 +94,10 @@ def log(message: str) -> None:
 
 
 def percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
+    if not latencies_ms:
+        return {"p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
     p50, p95, p99 = np.percentile(np.asarray(latencies_ms), [50, 95, 99])
-    return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99)}
+    return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99), "max_ms": float(max(latencies_ms))}
 
 
 def median_tree(runs: list[Any]) -> Any:
@@ -243,11 +245,18 @@ def wait_until_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
     raise RuntimeError(f"the server did not answer within {SERVER_START_POLLS * SERVER_POLL_SECONDS:.0f} s")
 
 
+ENV_TARGETING_AN_INDEX = ("RETRIEVER_INDEX_DIR", "RETRIEVER_MILVUS_URI", "RETRIEVER_UPLOADS_DIR")
+
+
 @contextmanager
-def server(index_dir: Path, port: int, log_path: Path) -> Iterator[tuple[str, int]]:
-    """A uvicorn server over ``index_dir`` on 127.0.0.1:``port``: yields its URL and pid, stops it on exit."""
+def server(
+    index_dir: Path, port: int, log_path: Path, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """A uvicorn server over ``index_dir`` on 127.0.0.1:``port``, with ``settings`` (``RETRIEVER_*`` variables) on
+    top of the environment, whatever it says about an index: yields its URL and pid, stops it on exit."""
     command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", HOST, "--port", str(port)]
-    environment = {**os.environ, "RETRIEVER_INDEX_DIR": str(index_dir)}
+    environment = {key: value for key, value in os.environ.items() if key not in ENV_TARGETING_AN_INDEX}
+    environment |= {"RETRIEVER_INDEX_DIR": str(index_dir), **(settings or {})}
     with log_path.open("a") as output:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:

@@ -99,7 +99,7 @@ def test_build_survives_an_adversarial_folder_and_says_what_it_skipped(tmp_path,
     for name, reason in [
         ("empty.txt", "no text"),
         ("binary.txt", "binary"),
-        ("huge.txt", "larger than"),
+        ("huge.txt", "file larger than"),
         ("fake.pdf", ""),
     ]:
         assert f"{name}: {reason}" in printed

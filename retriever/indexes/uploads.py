@@ -63,7 +63,7 @@ class Uploads:
         return self.folder / f"{hashlib.sha256(doc_id.encode()).hexdigest()[:32]}.json"
 
     def records(self) -> dict[str, RawDocument | None]:
-        """The latest record of every document id: its document, or ``None`` where it was deleted."""
+        """The record of every document id uploaded or deleted: its document, or ``None`` where it was deleted."""
         if not self.folder.is_dir():
             return {}
         records = {}
@@ -85,8 +85,8 @@ class Uploads:
             ) from exc
 
     def apply(self, documents: Sequence[Document]) -> list[Document]:
-        """``documents`` (a corpus) with the uploads applied: uploaded documents replace those of the same id or
-        follow them, deleted ones are left out."""
+        """``documents`` (a corpus) with the uploads applied: the corpus documents without a record, then the
+        uploaded documents (each replacing a corpus document of its id, if any); deleted ones are left out."""
         records = self.records()
         if not records:
             return list(documents)

@@ -89,7 +89,7 @@ def read_bytes(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> st
     name's suffix, with the same checks as :func:`read_text`."""
     reader = reader_of(name)
     if len(data) > max_bytes:
-        raise DocumentTooLarge(f"larger than {_human_size(max_bytes)}")
+        raise DocumentTooLarge(f"file larger than {_human_size(max_bytes)}")
     try:
         text = reader(data)
     except UnreadableDocument:
