@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from bench import free_port, machine, median_tree, percentiles, server, timed
+from bench import free_port, machine, median_tree, percentiles, rss_mb, server, timed
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -656,6 +656,14 @@ def summary(figures: dict[str, Any]) -> str:
             + f" (upload max {load['upload_wall_ms_max']:.0f} ms)",
         )
     )
+    rss = figures["server_rss_mib"]
+    rows.append(
+        (
+            "server RSS (MiB)",
+            "after start / uploads / load; peak",
+            f"{rss['after_start']:.0f} / {rss['after_uploads']:.0f} / {rss['at_end']:.0f}; {rss['peak']:.0f}",
+        )
+    )
     rows.append(
         (
             "under load",
@@ -723,12 +731,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         log(f"built in {build_s:.1f} s; starting the server on port {port}")
         uploads = {"RETRIEVER_UPLOADS_DIR": str(work / "served.uploads"), "RETRIEVER_ADMIN_TOKEN": ADMIN_TOKEN}
-        with server(work / "served", port, work / "server.log", uploads) as (base_url, _):
+        with server(work / "served", port, work / "server.log", uploads) as (base_url, pid):
             try:
+                rss = {"after_start": rss_mb(pid, "VmRSS")}
                 figures["http_uploads"] = bench_http_uploads(base_url, article, args.repeats)
+                rss["after_uploads"] = rss_mb(pid, "VmRSS")
                 figures["searches_during_uploads"] = bench_searches_during_uploads(
                     base_url, article, questions, args.threads, args.cycles, args.baseline
                 )
+                rss |= {"at_end": rss_mb(pid, "VmRSS"), "peak": rss_mb(pid, "VmHWM")}
+                figures["server_rss_mib"] = rss
             except RuntimeError:
                 log("the server's log ends:\n" + "\n".join((work / "server.log").read_text().splitlines()[-20:]))
                 raise
