@@ -358,14 +358,13 @@ def _sentence_features(
     question_chars = set(view.matching)
     numerals = char_count(lambda ch: _NUMERAL.match(ch) is not None, text)
     lengths = ends - starts
-    left_slot = np.array([_common_suffix(matching[max(0, p - 12) : p], view.left) for p in range(length + 1)])
-    right_slot = np.array(
-        [max((_common_prefix(matching[p : p + 12], r) for r in view.rights), default=0) for p in range(length + 1)]
-    )
-    left_bigrams = _window_overlap(matching, view.left[-SLOT_WINDOW:], SLOT_WINDOW, before=True)
-    right_bigrams = _window_overlap(matching, view.rights[0][:SLOT_WINDOW] if view.rights else "", SLOT_WINDOW, before=False)
-    left_far = _window_overlap(matching, view.left, 3 * SLOT_WINDOW, before=True)
-    right_far = _window_overlap(matching, view.rights[0] if view.rights else "", 3 * SLOT_WINDOW, before=False)
+    left_slot = _at(starts, lambda p: _common_suffix(matching[max(0, p - 12) : p], view.left))
+    right_slot = _at(ends, lambda p: max((_common_prefix(matching[p : p + 12], r) for r in view.rights), default=0))
+    right_context = view.rights[0] if view.rights else ""
+    left_bigrams = _window_overlap(matching, view.left[-SLOT_WINDOW:], SLOT_WINDOW, starts, before=True)
+    right_bigrams = _window_overlap(matching, right_context[:SLOT_WINDOW], SLOT_WINDOW, ends, before=False)
+    left_far = _window_overlap(matching, view.left, 3 * SLOT_WINDOW, starts, before=True)
+    right_far = _window_overlap(matching, right_context, 3 * SLOT_WINDOW, ends, before=False)
     unit_match = np.full(n, -1.0)
     if view.kind == "quantity" and view.unit:
         family = family_of(view.unit)
@@ -407,16 +406,16 @@ def _sentence_features(
         "terms_right": ((anchor_starts >= e) & (anchor_ends <= e + CONTEXT_CHARS)) @ anchor_sizes.T,
         "terms_in_clause": ((clause_of_anchor == clause_of_start.reshape(-1, 1)) & outside) @ anchor_sizes.T,
         "term_distance": np.minimum(distance.min(axis=1), 100) if anchors else np.full(n, 100),
-        "left_slot": left_slot[starts],
-        "right_slot": right_slot[ends],
+        "left_slot": left_slot,
+        "right_slot": right_slot,
         "relative_position": starts / max(length, 1),
         "list_separators": np.array([text[a:b].count("、") + text[a:b].count("和") for a, b in found]),
         "span_share_of_clause": lengths / np.maximum(clause_end - clause_start, 1),
         "head_last_char": np.array([float(bool(view.head) and matching[b - 1] == view.head[-1]) for _, b in found]),
-        "left_bigrams": left_bigrams[starts],
-        "right_bigrams": right_bigrams[ends],
-        "left_far": left_far[starts],
-        "right_far": right_far[ends],
+        "left_bigrams": left_bigrams,
+        "right_bigrams": right_bigrams,
+        "left_far": left_far,
+        "right_far": right_far,
         "place_suffix": np.array([float(matching[b - 1] in PLACE_SUFFIXES) for _, b in found]),
         "org_suffix": np.array([float(matching[a:b].endswith(ORG_ENDINGS)) for a, b in found]),
         "head_share": np.array(
@@ -426,19 +425,33 @@ def _sentence_features(
     return np.column_stack([np.asarray(columns[name], dtype=np.float32).reshape(n) for name in FEATURES])
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+def _at(positions: np.ndarray, value: Callable[[int], float]) -> np.ndarray:
+    """``value`` at each of ``positions``, computed once per distinct position."""
+    distinct, inverse = np.unique(positions, return_inverse=True)
+    return np.array([value(int(p)) for p in distinct], dtype=np.float64)[inverse]
 
 
-def _window_overlap(matching: str, context: str, width: int, before: bool) -> np.ndarray:
-    """For every position of the sentence, the share of the question context's character bigrams found in the
-    ``width`` characters before it (``before``) or after it: the question's words around its question word,
-    found around the span even with other words between (X于1928年创立 for X哪一年创立)."""
-    wanted = _bigrams(context)
+def _window_overlap(matching: str, context: str, width: int, positions: np.ndarray, before: bool) -> np.ndarray:
+    """For each of ``positions`` in the sentence, the share of the question context's distinct character bigrams
+    found in the ``width`` characters before it (``before``) or after it: the question's words around its question
+    word, found around the span even with other words between (X于1928年创立 for X哪一年创立)."""
+    wanted = {context[i : i + 2] for i in range(len(context) - 1)}
     if not wanted:
-        return np.zeros(len(matching) + 1)
-    windows = (matching[max(0, p - width) : p] if before else matching[p : p + width] for p in range(len(matching) + 1))
-    return np.array([len(wanted & _bigrams(window)) / len(wanted) for window in windows])
+        return np.zeros(len(positions))
+    # A bigram starting at i lies in the window when i is in [first, last]: the window's characters are
+    # [p - width, p) before p, or [p, p + width) after it, cut at the sentence's ends.
+    if before:
+        first, last = np.maximum(positions - width, 0), positions - 2
+    else:
+        first, last = positions, np.minimum(positions + width, len(matching)) - 2
+    index = {bigram: k for k, bigram in enumerate(wanted)}
+    ids = np.array([index.get(matching[i : i + 2], -1) for i in range(len(matching) - 1)], dtype=np.int64)
+    lo, hi = np.clip(first, 0, len(ids)), np.clip(last + 1, 0, len(ids))
+    found = np.zeros(len(positions))
+    for k in np.unique(ids[ids >= 0]):
+        seen = np.concatenate([[0], np.cumsum(ids == k)])
+        found += (last >= first) & (seen[hi] - seen[lo] > 0)
+    return found / len(wanted)
 
 
 def _common_suffix(a: str, b: str) -> int:
