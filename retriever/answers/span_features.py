@@ -242,18 +242,20 @@ def _admissible(view: QuestionView, text: str) -> bool:
 def _token_spans(text: str, tokens: Sequence[Token]) -> set[tuple[int, int]]:
     """Runs of up to ``MAX_SPAN_TOKENS`` words inside one clause that neither start nor end with a particle,
     preposition, conjunction or punctuation."""
+    stops = [_is_stop(text, token) for token in tokens]
+    ends = [token.end for token in tokens]
+    edges = [token.flag in _EDGE_FLAGS for token in tokens]
     spans = set()
     for i, first in enumerate(tokens):
-        if first.flag in _EDGE_FLAGS or _is_stop(text, first):
+        if edges[i] or stops[i]:
             continue
         for j in range(i, min(i + MAX_SPAN_TOKENS, len(tokens))):
-            token = tokens[j]
-            if _is_stop(text, token) or token.end - first.start > MAX_SPAN_CHARS:
+            if stops[j] or ends[j] - first.start > MAX_SPAN_CHARS:
                 break
-            if j > i and token.flag == "x" and not _INSIDE_OK.match(token.word):
+            if j > i and tokens[j].flag == "x" and not _INSIDE_OK.match(tokens[j].word):
                 break
-            if token.flag not in _EDGE_FLAGS:
-                spans.add((first.start, token.end))
+            if not edges[j]:
+                spans.add((first.start, ends[j]))
     return spans
 
 
