@@ -115,9 +115,10 @@ async def add_document(request: Request, settings: Annotated[Settings, Depends(g
     started = time.perf_counter()
     raw = await _uploaded(request, settings)
     fresh = await run_in_threadpool(request.app.state.slot.change, lambda served: served.add_documents([raw]))
+    passages = await run_in_threadpool(fresh.passages_of, raw.doc_id)
     return DocumentChange(
         doc_id=raw.doc_id,
-        passages=len(fresh.passages_of(raw.doc_id)),
+        passages=len(passages),
         index=index_version(fresh.manifest),
         took_ms=round(1000 * (time.perf_counter() - started), 2),
     )

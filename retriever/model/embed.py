@@ -132,8 +132,10 @@ class Encoder:
         return vector
 
 
+@lru_cache(maxsize=1)
 def load_reranker(model: str) -> CrossEncoder:
-    """The optional cross-encoder; none ships with the project, so a missing one is a clear error."""
+    """The optional cross-encoder, loaded once per process (every reload and upload opens a new searcher); none
+    ships with the project, so a missing one is a clear error."""
     from sentence_transformers import CrossEncoder
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
