@@ -1,4 +1,5 @@
-"""The ``retriever`` command: build an index, serve it, search it, ask it, evaluate it, calibrate the models.
+"""The ``retriever`` command: build an index, add and delete documents, serve it, search it, ask it, evaluate it,
+calibrate the models.
 
 Run ``retriever --help`` or ``retriever COMMAND --help``. Errors a user can fix end the command with one line on
 stderr (``error: …``) and exit status 2, never a traceback.
@@ -134,6 +135,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="Milvus: build a new collection and move the alias to it, instead of updating the live one in place",
     )
 
+    add = command(
+        commands,
+        "add",
+        run_add,
+        "Add documents to an index, or replace the ones with their ids.",
+        index,
+        description="Add files (.txt .md .html .pdf .docx) to an index, or replace the documents with their ids: "
+        "only their passages are embedded. They are kept beside the index (NAME.uploads), so later builds keep "
+        "them; a server already serving the index sees them after POST /admin/reload.",
+    )
+    add.add_argument("files", type=Path, nargs="+", help="the documents' files")
+    add.add_argument("--doc-id", help="the document's id (one file only; default: the file's name without suffix)")
+    add.add_argument("--title", help="the title (default: read from the text's head)")
+    add.add_argument("--date", help="the publication day, YYYY-MM-DD (default: read from the text's head)")
+    add.add_argument("--source", help="the publisher (default: read from the text's head)")
+    delete = command(
+        commands,
+        "delete",
+        run_delete,
+        "Remove documents from an index; later builds leave them out too.",
+        index,
+        description="Remove documents from an index, corpus files included: later builds leave them out too (the "
+        "deletion is kept beside the index, in NAME.uploads). A server already serving the index sees it after "
+        "POST /admin/reload.",
+    )
+    delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="the documents' ids")
+
     serve = command(
         commands, "serve", run_serve, "Serve the HTTP API and search page (builds the index first if missing).", index
     )
@@ -256,6 +284,43 @@ def run_build(args: argparse.Namespace) -> int:
     for path, reason in report.skipped.items():
         print(f"  skipped {path}: {reason}")
     return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from retriever.reading.ingest import RawDocument
+
+    if args.doc_id and len(args.files) > 1:
+        raise UsageError("--doc-id names one document: give one file")
+    library = _open(args)
+    limit = library.settings.max_file_bytes
+    metadata = {"title": args.title, "date": args.date, "source": args.source}
+    documents = []
+    for path in args.files:
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+        documents.append(RawDocument.from_file(path.name, data, limit, args.doc_id, **metadata))
+    changed = library.add_documents(documents)
+    for document in documents:
+        passages = len(changed.passages_of(document.doc_id))
+        print(f"added {document.doc_id}: {passages} passage{'' if passages == 1 else 's'}")
+    _print_changed(changed)
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    changed = _open(args).delete_documents(args.doc_ids)
+    print(f"deleted {', '.join(args.doc_ids)}")
+    _print_changed(changed)
+    return 0
+
+
+def _print_changed(library: Retriever) -> None:
+    manifest = library.manifest
+    print(
+        f"{library.location}: {manifest.documents} documents, {manifest.passages} passages "
+        f"({manifest.extra['reused_vectors']} vectors reused); a server already serving it sees the change after "
+        "POST /admin/reload"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:

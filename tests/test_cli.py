@@ -1,9 +1,11 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from retriever.cli import main
+from retriever.indexes.generations import live_generation
 
 from .conftest import EVAL_DIR
 
@@ -199,3 +201,23 @@ def test_default_log_level_keeps_libraries_quiet(tmp_path, capsys):
     assert logged and all(line.split()[1].startswith("retriever.") for line in logged), logged
     assert main(["-q", "build", "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
     assert not [line for line in capsys.readouterr().err.splitlines() if line.startswith(("DEBUG", "INFO"))]
+
+
+def test_add_and_delete_change_an_index_and_refuse_with_one_line(tmp_path, sample_index, capsys):
+    index = tmp_path / "index"
+    shutil.copytree(live_generation(sample_index), index)
+    article = tmp_path / "wuhai-library.md"
+    article.write_text("# 乌海市新图书馆开馆\n\n乌海市新图书馆馆藏图书三十二万册，设有古籍修复室。", encoding="utf-8")
+    assert main(["add", "--index", str(index), str(article), "--source", "乌海日报", "--date", "2026-11-02"]) == 0
+    assert "added wuhai-library: 1 passage\n" in capsys.readouterr().out
+    assert main(["search", "--index", str(index), "乌海图书馆藏书多少册", "-k", "1", "--json"]) == 0
+    (hit,) = json.loads(capsys.readouterr().out)["results"]
+    assert (hit["doc_id"], hit["source"], hit["date"]) == ("wuhai-library", "乌海日报", "2026-11-02")
+    assert main(["delete", "--index", str(index), "wuhai-library"]) == 0
+    assert "deleted wuhai-library" in capsys.readouterr().out
+    assert main(["delete", "--index", str(index), "wuhai-library"]) == 2
+    assert capsys.readouterr().err.strip() == "error: no document 'wuhai-library' in the index"
+    (tmp_path / "table.xls").write_bytes(b"cells")
+    assert main(["add", "--index", str(index), str(tmp_path / "table.xls")]) == 2
+    assert "unsupported file type .xls" in capsys.readouterr().err
+    assert main(["add", "--index", str(index), str(article), str(article), "--doc-id", "x"]) == 2
