@@ -1,4 +1,5 @@
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -8,6 +9,17 @@ from retriever.cli import main
 from retriever.indexes.generations import live_generation
 
 from .conftest import EVAL_DIR
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """``main`` configures the root logger for a command line, with a handler on this test's captured stderr; later
+    tests must not log to that closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_build_script_indexes_a_folder_and_reports_skips(tmp_path, capsys):
