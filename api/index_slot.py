@@ -32,26 +32,25 @@ class IndexSlot:
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
-        self._reload_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     def reload(self, settings: Settings) -> tuple[Retriever, float]:
-        """Load the index ``settings`` point at afresh (sharing the loaded encoder) and swap it in; returns it and the seconds taken.
+        """Load the index ``settings`` point at afresh (sharing the loaded encoder) and swap it in; returns it and
+        the seconds taken.
 
         Raises :class:`retriever.errors.IndexLoadError` when the directory cannot serve; the old index stays.
         """
-        with self._reload_lock:
-            started = time.perf_counter()
-            fresh = Retriever.from_settings(settings, encoder=self.retriever.encoder)
-            warm_up(fresh)
-            self.retriever = fresh
-            seconds = time.perf_counter() - started
-            logger.info("reloaded index %s (%d passages) in %.2f s", fresh.location, fresh.manifest.passages, seconds)
-            return fresh, seconds
+        started = time.perf_counter()
+        fresh = self.change(lambda current: Retriever.from_settings(settings, encoder=current.encoder))
+        seconds = time.perf_counter() - started
+        logger.info("reloaded index %s (%d passages) in %.2f s", fresh.location, fresh.manifest.passages, seconds)
+        return fresh, seconds
 
     def change(self, change: Callable[[Retriever], Retriever]) -> Retriever:
-        """Apply ``change`` (which returns a retriever over the changed index) and swap the result in once warmed
-        up; changes and reloads run one at a time. Raises what ``change`` raises, leaving the old index serving."""
-        with self._reload_lock:
+        """Apply ``change`` to the served retriever (it returns one over the changed or reloaded index) and swap the
+        result in once warmed up; changes and reloads run one at a time. Raises what ``change`` raises, leaving the
+        old index serving."""
+        with self._lock:
             fresh = change(self.retriever)
             warm_up(fresh)
             self.retriever = fresh

@@ -22,6 +22,7 @@ from retriever import (
 from retriever.errors import DataFileError
 from retriever.indexes import changes
 from retriever.indexes.generations import live_generation
+from retriever.indexes.seam import index_documents
 from retriever.indexes.uploads import uploads_folder
 from tests.conftest import SAMPLE_CORPUS
 
@@ -85,7 +86,7 @@ def test_refused_changes_change_nothing(library):
     with pytest.raises(UsageError, match="same id"):
         library.add_documents([LIBRARY, LIBRARY])
     with pytest.raises(UsageError, match="at least one document"):
-        library.delete_documents([document.doc_id for document in library.searcher.backend.all_documents()])
+        library.delete_documents([document.doc_id for document in index_documents(library.settings)])
     assert Retriever.from_settings(library.settings, library.encoder).manifest.corpus_hash == version
     assert not list(uploads_folder(library.settings).glob("*.json"))
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -114,14 +115,7 @@ async def add_document(request: Request, settings: Annotated[Settings, Depends(g
     embedded; it is kept beside the index, so restarts and rebuilds keep it."""
     started = time.perf_counter()
     raw = await _uploaded(request, settings)
-    fresh = await run_in_threadpool(request.app.state.slot.change, lambda served: served.add_documents([raw]))
-    passages = await run_in_threadpool(fresh.passages_of, raw.doc_id)
-    return DocumentChange(
-        doc_id=raw.doc_id,
-        passages=len(passages),
-        index=index_version(fresh.manifest),
-        took_ms=round(1000 * (time.perf_counter() - started), 2),
-    )
+    return await _changed(request, raw.doc_id, lambda served: served.add_documents([raw]), started)
 
 
 @router.delete(
@@ -133,10 +127,18 @@ async def add_document(request: Request, settings: Annotated[Settings, Depends(g
 async def delete_document(doc_id: str, request: Request) -> DocumentChange:
     """Remove a document (uploaded or from the corpus folder); later rebuilds leave it out too."""
     started = time.perf_counter()
-    fresh = await run_in_threadpool(request.app.state.slot.change, lambda served: served.delete_documents([doc_id]))
+    return await _changed(request, doc_id, lambda served: served.delete_documents([doc_id]), started)
+
+
+async def _changed(
+    request: Request, doc_id: str, change: Callable[[Retriever], Retriever], started: float
+) -> DocumentChange:
+    """Apply ``change`` to the served index (swapped in once done) and say how the document ``doc_id`` stands."""
+    fresh = await run_in_threadpool(request.app.state.slot.change, change)
+    passages = await run_in_threadpool(fresh.passages_of, doc_id)
     return DocumentChange(
         doc_id=doc_id,
-        passages=0,
+        passages=len(passages),
         index=index_version(fresh.manifest),
         took_ms=round(1000 * (time.perf_counter() - started), 2),
     )

@@ -90,10 +90,6 @@ class SearchBackend(Protocol):
         """The documents of ``doc_ids`` that exist, by id."""
         ...
 
-    def all_documents(self) -> list[Document]:
-        """Every document of the index (what an update of a few of them rebuilds around)."""
-        ...
-
     def passages_of(self, doc_id: str) -> list[Passage]:
         """A document's passages in reading order (none for an unknown document)."""
         ...

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from retriever.config import Settings
 from retriever.errors import UnknownDocument, UsageError
 from retriever.indexes.manifest import Manifest
-from retriever.indexes.seam import open_index, write_index
+from retriever.indexes.seam import index_documents, write_index
 from retriever.indexes.uploads import Uploads
 from retriever.reading.documents import Document
 from retriever.reading.ingest import RawDocument
@@ -52,7 +52,7 @@ def change_documents(
         raise UsageError("two of the documents given have the same id")
     uploads = Uploads.of(settings)
     with uploads.locked():
-        current = open_index(settings).all_documents()
+        current = index_documents(settings)
         known = {document.doc_id for document in current}
         unknown = [doc_id for doc_id in delete if doc_id not in known]
         if unknown:

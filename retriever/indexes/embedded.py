@@ -72,8 +72,5 @@ class EmbeddedBackend:
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         return self.data.store.documents(doc_ids)
 
-    def all_documents(self) -> list[Document]:
-        return self.data.store.all_documents()
-
     def passages_of(self, doc_id: str) -> list[Passage]:
         return self.data.store.passages_of(doc_id)

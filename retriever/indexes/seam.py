@@ -57,6 +57,18 @@ def open_index(settings: Settings) -> SearchBackend:
     return EmbeddedBackend.open(settings.index_dir, settings)
 
 
+def index_documents(settings: Settings) -> list[Document]:
+    """Every document of the index ``settings`` point at: from an index directory's passage store alone, from a
+    Milvus collection's documents."""
+    if settings.milvus_uri:
+        from retriever.indexes.milvus.backend import MilvusBackend
+
+        return MilvusBackend.open(settings).all_documents()
+    from retriever.indexes.store import stored_documents
+
+    return stored_documents(settings.index_dir)
+
+
 def write_index(
     documents: Sequence[Document], settings: Settings, encoder: Encoder, full: bool = False, show_progress: bool = True
 ) -> Manifest:

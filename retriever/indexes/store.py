@@ -111,6 +111,16 @@ def load_passages_and_vectors(index_dir: Path, manifest: Manifest) -> tuple[Pass
     return store, dense
 
 
+def stored_documents(index_dir: Path) -> list[Document]:
+    """Every document of the index ``index_dir`` serves, read from its passage store alone (nothing of its search
+    parts is loaded)."""
+    root = live_index(index_dir)
+    try:
+        return PassageStore(root / STORE_FILE).all_documents()
+    except _DAMAGE as exc:
+        raise IndexLoadError(f"damaged index {index_dir}: {exc}") from exc
+
+
 def load_index(index_dir: Path) -> IndexData:
     """Load every part of an index directory, checking the parts agree with the manifest. Nothing is read into
     RAM in full: the dense and BM25 arrays are memory-mapped and passages are fetched from the store per query.

@@ -224,6 +224,7 @@ class MilvusBackend:
 
     @_unavailable_on_failure
     def all_documents(self) -> list[Document]:
+        """Every document of this generation, by id."""
         documents = documents_of(iterate(self.client, self.documents_collection, "key", DOCUMENT_FIELDS))
         return [documents[doc_id] for doc_id in sorted(documents)]
 
